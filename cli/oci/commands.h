@@ -1,0 +1,25 @@
+// The berth-oci commands: each parses its own flags and calls runtime/container.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/oci/args.h"
+#include "common/result.h"
+
+namespace berth::cli {
+
+struct Globals {
+  std::string root = "/run/berth-oci";
+  bool systemd_cgroup = false;
+};
+
+// Runs `argv[begin]` as a command; returns the process exit code or an error.
+Result<int> run_command(const Globals& g, const std::vector<std::string>& argv, size_t begin);
+// Names of every command, for help text.
+std::string usage_text();
+
+// "TERM", "SIGTERM", "15" -> 15.
+Result<int> parse_signal(const std::string& text);
+
+}  // namespace berth::cli

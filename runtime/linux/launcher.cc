@@ -1,0 +1,240 @@
+#include "runtime/linux/launcher.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/fd.h"
+#include "common/file.h"
+#include "runtime/linux/console.h"
+#include "runtime/linux/hooks.h"
+#include "runtime/linux/init.h"
+#include "runtime/linux/sync.h"
+
+namespace berth::rt {
+namespace {
+
+struct NamespaceInfo {
+  const char* type;
+  const char* proc_name;
+  int flag;
+};
+
+constexpr NamespaceInfo kNamespaces[] = {
+    {"user", "user", CLONE_NEWUSER}, {"pid", "pid", CLONE_NEWPID},          {"network", "net", CLONE_NEWNET},
+    {"ipc", "ipc", CLONE_NEWIPC},    {"uts", "uts", CLONE_NEWUTS},          {"mount", "mnt", CLONE_NEWNS},
+    {"cgroup", "cgroup", CLONE_NEWCGROUP}, {"time", "time", CLONE_NEWTIME},
+};
+
+// Owns the child until it is handed over: kills and reaps it on failure.
+class ChildGuard {
+ public:
+  explicit ChildGuard(pid_t pid) : pid_(pid) {}
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  ~ChildGuard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  pid_t release() { return std::exchange(pid_, 0); }
+
+ private:
+  pid_t pid_;
+};
+
+std::string id_map_text(const std::vector<oci::IdMapping>& maps) {
+  std::string text;
+  for (const auto& m : maps) {
+    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+  }
+  return text;
+}
+
+Status write_id_maps(pid_t pid, const oci::Linux& lx) {
+  std::string base = "/proc/" + std::to_string(pid);
+  BERTH_TRY(write_existing(base + "/uid_map", id_map_text(lx.uid_mappings)).context("write uid mappings"));
+  BERTH_TRY(write_existing(base + "/gid_map", id_map_text(lx.gid_mappings)).context("write gid mappings"));
+  return ok();
+}
+
+// Points an internal fd above the range the caller preserves for the container, with a
+// duplicate owned by `keep` (the original stays with its owner).
+// The child closes the originals first thing (`originals`).
+Status lift_fd(int& fd, int min_fd, std::vector<UniqueFd>& keep, std::vector<int>& originals) {
+  if (fd < 0 || fd >= min_fd) return ok();
+  int lifted = ::fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+  if (lifted < 0) return Error::from_errno("dup internal fd");
+  keep.emplace_back(lifted);
+  originals.push_back(fd);
+  fd = lifted;
+  return ok();
+}
+
+struct Namespaces {
+  int clone_flags = 0;
+  std::vector<NamespaceJoin> joins;
+  std::vector<UniqueFd> owned;
+  UniqueFd pid_join;
+  bool new_cgroup = false, new_time = false, new_user = false;
+};
+
+Result<Namespaces> plan_namespaces(const oci::Spec& spec) {
+  Namespaces out;
+  if (!spec.linux) return out;
+  for (const auto& ns : spec.linux->namespaces) {
+    int flag = namespace_flag(ns.type);
+    if (ns.path.empty()) {
+      if (flag == CLONE_NEWCGROUP) {
+        out.new_cgroup = true;
+      } else if (flag == CLONE_NEWTIME) {
+        out.new_time = true;
+      } else {
+        out.clone_flags |= flag;
+      }
+      if (flag == CLONE_NEWUSER) out.new_user = true;
+      continue;
+    }
+    UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::from_errno("open " + ns.type + " namespace " + ns.path);
+    if (flag == CLONE_NEWPID) {
+      out.pid_join = std::move(fd);
+      continue;
+    }
+    NamespaceJoin join{flag, fd.get(), ns.path};
+    // The user namespace goes first: the others may be owned by it.
+    if (flag == CLONE_NEWUSER) {
+      out.joins.insert(out.joins.begin(), join);
+    } else {
+      out.joins.push_back(join);
+    }
+    out.owned.push_back(std::move(fd));
+  }
+  return out;
+}
+
+Status validate_namespaces(const oci::Spec& spec, const Namespaces& ns) {
+  bool own_uts = (ns.clone_flags & CLONE_NEWUTS) != 0;
+  if (!own_uts && (!spec.hostname.empty() || !spec.domainname.empty())) {
+    return Error(EINVAL, "hostname: setting it needs a new uts namespace");
+  }
+  if (ns.new_user && spec.linux && (spec.linux->uid_mappings.empty() || spec.linux->gid_mappings.empty())) {
+    return Error(EINVAL, "linux.uidMappings: required with a new user namespace");
+  }
+  return ok();
+}
+
+Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces& ns) {
+  if (ns.new_user) BERTH_TRY(write_id_maps(pid, *req.spec->linux));
+  for (const auto& file : req.cgroup_procs) {
+    BERTH_TRY(write_existing(file, std::to_string(pid)).context("join cgroup"));
+  }
+  BERTH_TRY(sync_send(sync, SyncType::kGo));
+  BERTH_TRY(sync_expect(sync, SyncType::kReadyForHooks, "container init").context("container init"));
+  std::string state = req.hook_state ? req.hook_state(pid, "creating") : std::string("{}");
+  BERTH_TRY(run_hooks(req.spec->hooks.prestart, state, "prestart"));
+  BERTH_TRY(run_hooks(req.spec->hooks.create_runtime, state, "createRuntime"));
+  std::string created = req.hook_state ? req.hook_state(pid, "created") : state;
+  BERTH_TRY(sync_send(sync, SyncType::kHooksDone, created));
+  BERTH_TRY(sync_expect(sync, SyncType::kCreated, "container init").context("container init"));
+  return ok();
+}
+
+Result<InitConfig> make_init_config(const LaunchRequest& req, const Namespaces& ns) {
+  InitConfig c;
+  c.spec = req.spec;
+  BERTH_ASSIGN(c.rootfs, plan_rootfs(*req.spec, req.bundle, req.rootfs, req.cgroup_views, req.no_pivot));
+  const oci::Linux* lx = req.spec->linux ? &*req.spec->linux : nullptr;
+  BERTH_ASSIGN(c.process, plan_process(*req.spec->process, lx && lx->seccomp ? &*lx->seccomp : nullptr,
+                                       lx && lx->personality ? &*lx->personality : nullptr));
+  c.new_mount_ns = (ns.clone_flags & CLONE_NEWNS) != 0;
+  for (const auto& j : ns.joins) c.new_mount_ns = c.new_mount_ns || j.flag == CLONE_NEWNS;
+  c.new_uts_ns = (ns.clone_flags & CLONE_NEWUTS) != 0;
+  c.new_cgroup_ns = ns.new_cgroup;
+  c.new_time_ns = ns.new_time;
+  c.new_user_ns = ns.new_user;
+  c.joins = ns.joins;
+  c.preserve_fds = req.preserve_fds;
+  c.no_new_keyring = req.no_new_keyring;
+  BERTH_TRY(self_binary(c.self_dev, c.self_ino));
+  return c;
+}
+
+}  // namespace
+
+int namespace_flag(const std::string& type) {
+  for (const auto& n : kNamespaces) {
+    if (type == n.type) return n.flag;
+  }
+  return 0;
+}
+
+const char* namespace_proc_name(const std::string& type) {
+  for (const auto& n : kNamespaces) {
+    if (type == n.type) return n.proc_name;
+  }
+  return nullptr;
+}
+
+Status self_binary(dev_t& dev, ino_t& ino) {
+  struct stat st {};
+  if (::stat("/proc/self/exe", &st) != 0) return Error::from_errno("stat /proc/self/exe");
+  dev = st.st_dev;
+  ino = st.st_ino;
+  return ok();
+}
+
+Result<pid_t> launch_container(const LaunchRequest& req) {
+  if (!req.spec->process) return Error(EINVAL, "process: required to create a container");
+  BERTH_ASSIGN(Namespaces ns, plan_namespaces(*req.spec));
+  BERTH_TRY(validate_namespaces(*req.spec, ns));
+  BERTH_ASSIGN(InitConfig c, make_init_config(req, ns));
+  UniqueFd console;
+  if (c.process.terminal) {
+    if (req.console_socket.empty()) {
+      return Error(EINVAL, "process.terminal is true: a --console-socket is required to receive the pty");
+    }
+    BERTH_ASSIGN(console, connect_console_socket(req.console_socket));
+  }
+  UniqueFd fifo;
+  if (!req.exec_fifo.empty()) {
+    fifo.reset(::open(req.exec_fifo.c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo) return Error::from_errno("open exec fifo " + req.exec_fifo);
+  }
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return Error::from_errno("socketpair");
+  UniqueFd parent_end(pair[0]), child_end(pair[1]);
+  c.sync_fd = child_end.get();
+  c.exec_fifo_fd = fifo.get();
+  c.console_socket_fd = console.get();
+  int min_fd = 3 + req.preserve_fds;
+  std::vector<UniqueFd> lifted;
+  for (int* fd : {&c.sync_fd, &c.exec_fifo_fd, &c.console_socket_fd}) {
+    BERTH_TRY(lift_fd(*fd, min_fd, lifted, c.close_on_start));
+  }
+  for (auto& j : c.joins) BERTH_TRY(lift_fd(j.fd, min_fd, lifted, c.close_on_start));
+  c.close_on_start.push_back(parent_end.get());
+  // Joining a pid namespace applies to our children: do it here, just before clone.
+  if (ns.pid_join && ::setns(ns.pid_join.get(), CLONE_NEWPID) != 0) return Error::from_errno("join pid namespace");
+  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(ns.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (pid < 0) return Error::from_errno("clone the container init");
+  if (pid == 0) container_init(c);
+  ChildGuard guard(static_cast<pid_t>(pid));
+  // The child has its copies; close ours so that its exit shows as EOF on the sync socket.
+  lifted.clear();
+  child_end.reset();
+  fifo.reset();
+  console.reset();
+  BERTH_TRY(handshake(static_cast<pid_t>(pid), parent_end.get(), req, ns));
+  return guard.release();
+}
+
+}  // namespace berth::rt

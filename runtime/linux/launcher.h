@@ -1,0 +1,44 @@
+// The runtime side of starting a container init: namespaces chosen and opened, clone(),
+// id maps written, cgroups joined, prestart/createRuntime hooks run at the right moment.
+// On any failure the half-made init is killed and reaped: nothing is left running.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "runtime/linux/rootfs.h"
+#include "runtime/oci/spec.h"
+
+namespace berth::rt {
+
+struct LaunchRequest {
+  const oci::Spec* spec = nullptr;
+  std::string bundle;
+  std::string rootfs;               // absolute
+  std::string exec_fifo;            // path of the fifo `start` opens; empty: exec at once
+  std::string console_socket;       // required when process.terminal
+  int preserve_fds = 0;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  std::vector<std::string> cgroup_procs;  // cgroup.procs files the init is written into
+  std::vector<CgroupView> cgroup_views;
+  // State JSON for hooks, given the init's pid and a status.
+  std::function<std::string(pid_t, const char*)> hook_state;
+};
+
+// Returns the init's pid once it waits for `start` (or, without a fifo, is about to exec).
+Result<pid_t> launch_container(const LaunchRequest& request);
+
+// The CLONE_NEW* flag for a spec namespace type ("network" -> CLONE_NEWNET), 0 if unknown.
+int namespace_flag(const std::string& type);
+// The /proc/<pid>/ns/<name> file name of a spec namespace type ("network" -> "net").
+const char* namespace_proc_name(const std::string& type);
+
+// Returns the (dev, ino) of the running binary.
+Status self_binary(dev_t& dev, ino_t& ino);
+
+}  // namespace berth::rt

@@ -1,0 +1,70 @@
+// The container's root file system, made inside its new mount namespace: the spec's
+// mounts, devices, /dev links, pivot_root, masked and read-only paths. Every destination
+// is resolved beneath the rootfs (openat2 RESOLVE_IN_ROOT) and used through /proc/self/fd,
+// so a symlink in the image can never point a mount at the host.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/fd.h"
+#include "common/result.h"
+#include "runtime/linux/mount_options.h"
+#include "runtime/oci/spec.h"
+
+namespace berth::rt {
+
+// One cgroup hierarchy as the container should see it under /sys/fs/cgroup.
+struct CgroupView {
+  std::string name;         // directory under /sys/fs/cgroup ("memory", "cpu,cpuacct"; "" for v2)
+  std::string host_path;    // the container's cgroup directory on the host
+  std::string controllers;  // mount data for a v1 mount in a cgroup namespace ("memory", "name=systemd")
+  bool v2 = false;
+};
+
+struct MountPlan {
+  oci::Mount mount;
+  MountFlags flags;
+  std::string source;  // bind sources made absolute (relative ones are taken from the bundle)
+};
+
+struct RootfsPlan {
+  std::string rootfs;  // absolute host path
+  bool readonly = false;
+  unsigned long root_propagation = 0;  // linux.rootfsPropagation, 0 when unset
+  std::vector<MountPlan> mounts;
+  std::vector<oci::Device> devices;  // default devices + linux.devices
+  std::vector<CgroupView> cgroups;
+  bool cgroup_ns = false;  // the container has its own cgroup namespace
+  bool user_ns = false;    // device nodes are bind-mounted from the host instead of made
+  bool no_pivot = false;
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
+  std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys/... path, value
+  std::string mount_label;
+};
+
+Result<RootfsPlan> plan_rootfs(const oci::Spec& spec, const std::string& bundle, const std::string& rootfs,
+                               std::vector<CgroupView> cgroups, bool no_pivot);
+
+// --- in the container init, in its new mount namespace ---
+// Root propagation, the rootfs bind, every mount, devices and /dev links.
+// Returns an fd on the rootfs (O_PATH) that stays valid across pivot_root.
+Result<UniqueFd> prepare_rootfs(const RootfsPlan& plan);
+// pivot_root (or MS_MOVE + chroot with no_pivot) into the prepared rootfs.
+Status enter_rootfs(const RootfsPlan& plan);
+// After pivot: sysctls, masked and read-only paths, read-only root, root propagation.
+Status finish_rootfs(const RootfsPlan& plan);
+
+// Opens `path` beneath `root_fd` (never escaping it), creating missing directories and,
+// with create_file, a last component that is a file. Returns an O_PATH fd.
+Result<UniqueFd> open_beneath(int root_fd, const std::string& path, bool create, bool create_file);
+// Pieces of prepare_rootfs kept in their own files: device nodes and /dev links, and the
+// tmpcopyup copy of a directory's entries into the tmpfs mounted over it.
+Status make_devices(int root_fd, const RootfsPlan& plan);
+Status copy_up(int from_dir_fd, const std::string& to_dir);
+
+// "/proc/self/fd/N": a path that mount(2) can take for an fd.
+std::string fd_path(int fd);
+
+}  // namespace berth::rt

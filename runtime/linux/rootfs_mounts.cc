@@ -1,0 +1,177 @@
+// prepare_rootfs: the mounts of config.json, made beneath the rootfs before pivot_root.
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/file.h"
+#include "common/strings.h"
+#include "runtime/linux/rootfs.h"
+
+namespace berth::rt {
+namespace {
+
+Status do_mount(const std::string& source, const std::string& target, const std::string& type,
+                unsigned long flags, const std::string& data, const std::string& shown_target) {
+  const char* t = type.empty() ? nullptr : type.c_str();
+  const char* d = data.empty() ? nullptr : data.c_str();
+  if (::mount(source.c_str(), target.c_str(), t, flags, d) != 0) {
+    return Error::from_errno("mount " + (type.empty() ? source : type) + " on " + shown_target);
+  }
+  return ok();
+}
+
+// Flags a bind remount must keep: the kernel refuses to clear "locked" ones (user ns).
+unsigned long locked_flags(const std::string& path) {
+  struct statvfs sv {};
+  if (::statvfs(path.c_str(), &sv) != 0) return 0;
+  unsigned long out = 0;
+  if (sv.f_flag & ST_NOSUID) out |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) out |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) out |= MS_NOEXEC;
+  if (sv.f_flag & ST_RDONLY) out |= MS_RDONLY;
+  return out;
+}
+
+constexpr unsigned long kRemountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
+                                       MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
+
+Status apply_recursive_attrs(int fd, const MountFlags& f, const std::string& shown) {
+  if (f.recursive_set == 0 && f.recursive_clear == 0) return ok();
+  mount_attr attr{};
+  attr.attr_set = f.recursive_set;
+  attr.attr_clr = f.recursive_clear;
+  if (f.recursive_set & MOUNT_ATTR__ATIME) attr.attr_clr |= MOUNT_ATTR__ATIME;
+  if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+    return Error::from_errno("set recursive mount attributes on " + shown);
+  }
+  return ok();
+}
+
+// After a mount on `dest`, the fd we mounted over still names the covered directory;
+// re-resolving the destination gives the new mount's root.
+Result<UniqueFd> reopen(int root_fd, const std::string& dest) { return open_beneath(root_fd, dest, false, false); }
+
+Status finish_mount(int root_fd, const MountPlan& m, bool is_bind) {
+  const MountFlags& f = m.flags;
+  const std::string& dest = m.mount.destination;
+  bool need_remount = is_bind && (f.flags & kRemountable) != 0;
+  if (!need_remount && f.propagation == 0 && f.recursive_set == 0 && f.recursive_clear == 0) return ok();
+  BERTH_ASSIGN(UniqueFd top, reopen(root_fd, dest));
+  std::string target = fd_path(top.get());
+  if (need_remount) {
+    unsigned long flags = MS_BIND | MS_REMOUNT | (f.flags & kRemountable) | locked_flags(target);
+    if ((f.flags & MS_RDONLY) == 0) flags &= ~static_cast<unsigned long>(MS_RDONLY);
+    BERTH_TRY(do_mount("", target, "", flags, "", dest).context("remount"));
+  }
+  if (f.propagation != 0) BERTH_TRY(do_mount("", target, "", f.propagation, "", dest).context("set propagation"));
+  return apply_recursive_attrs(top.get(), f, dest);
+}
+
+Status mount_bind(int root_fd, const MountPlan& m) {
+  struct stat st {};
+  if (::stat(m.source.c_str(), &st) != 0) return Error::from_errno("bind mount source " + m.source);
+  BERTH_ASSIGN(UniqueFd dest, open_beneath(root_fd, m.mount.destination, true, !S_ISDIR(st.st_mode)));
+  unsigned long flags = MS_BIND | (m.flags.flags & MS_REC);
+  BERTH_TRY(do_mount(m.source, fd_path(dest.get()), "", flags, "", m.mount.destination));
+  return finish_mount(root_fd, m, true);
+}
+
+Status mount_special(int root_fd, const MountPlan& m, bool user_ns) {
+  BERTH_ASSIGN(UniqueFd dest, open_beneath(root_fd, m.mount.destination, true, false));
+  unsigned long flags = m.flags.flags & ~static_cast<unsigned long>(MS_BIND | MS_REC | MS_REMOUNT);
+  auto st = do_mount(m.mount.source, fd_path(dest.get()), m.mount.type, flags, m.flags.data, m.mount.destination);
+  // A user namespace without its own network (sysfs) or ipc (mqueue) namespace may not
+  // mount those: bind the host's instead, read-only, as runc does.
+  if (!st && user_ns && st.error().code() == EPERM && (m.mount.type == "sysfs" || m.mount.type == "mqueue")) {
+    std::string host = m.mount.type == "sysfs" ? "/sys" : "/dev/mqueue";
+    BERTH_TRY(do_mount(host, fd_path(dest.get()), "", MS_BIND | MS_REC, "", m.mount.destination));
+    MountPlan ro = m;
+    ro.flags.flags |= MS_RDONLY;
+    return finish_mount(root_fd, ro, true);
+  }
+  BERTH_TRY(std::move(st));
+  if (m.flags.tmpcopyup) {
+    BERTH_ASSIGN(UniqueFd top, reopen(root_fd, m.mount.destination));
+    BERTH_TRY(copy_up(dest.get(), fd_path(top.get())).context("tmpcopyup " + m.mount.destination));
+  }
+  return finish_mount(root_fd, m, false);
+}
+
+Status mount_cgroup_view(int root_fd, const MountPlan& m, const CgroupView& v, bool cgroup_ns,
+                         const std::string& dest) {
+  unsigned long flags = m.flags.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_RDONLY);
+  BERTH_ASSIGN(UniqueFd dir, open_beneath(root_fd, dest, true, false));
+  if (cgroup_ns) {
+    if (v.v2) return do_mount("cgroup2", fd_path(dir.get()), "cgroup2", flags, "", dest);
+    return do_mount("cgroup", fd_path(dir.get()), "cgroup", flags, v.controllers, dest);
+  }
+  BERTH_TRY(do_mount(v.host_path, fd_path(dir.get()), "", MS_BIND | MS_REC, "", dest));
+  MountPlan bind = m;
+  bind.mount.destination = dest;
+  bind.flags.flags = flags;
+  bind.flags.propagation = 0;
+  return finish_mount(root_fd, bind, true);
+}
+
+// The "cgroup" mount type: on v2 the container's own cgroup; on v1 a tmpfs holding one
+// directory per hierarchy (and links for combined names such as cpu,cpuacct).
+Status mount_cgroups(int root_fd, const MountPlan& m, const RootfsPlan& plan) {
+  const std::string& dest = m.mount.destination;
+  if (plan.cgroups.size() == 1 && plan.cgroups[0].v2) return mount_cgroup_view(root_fd, m, plan.cgroups[0], plan.cgroup_ns, dest);
+  BERTH_ASSIGN(UniqueFd dir, open_beneath(root_fd, dest, true, false));
+  BERTH_TRY(do_mount("tmpfs", fd_path(dir.get()), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", dest));
+  for (const auto& v : plan.cgroups) {
+    if (v.v2) continue;
+    std::string sub = path_join(dest, v.name);
+    BERTH_TRY(mount_cgroup_view(root_fd, m, v, plan.cgroup_ns, sub));
+    auto names = split(v.name, ',');
+    if (names.size() < 2) continue;
+    BERTH_ASSIGN(UniqueFd top, reopen(root_fd, dest));
+    for (const auto& n : names) {
+      if (::symlinkat(v.name.c_str(), top.get(), n.c_str()) != 0 && errno != EEXIST) {
+        return Error::from_errno("symlink " + path_join(dest, n));
+      }
+    }
+  }
+  if (m.flags.flags & MS_RDONLY) {
+    BERTH_ASSIGN(UniqueFd top, reopen(root_fd, dest));
+    BERTH_TRY(do_mount("", fd_path(top.get()), "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", dest));
+  }
+  return ok();
+}
+
+Status make_mount(int root_fd, const MountPlan& m, const RootfsPlan& plan) {
+  if (m.flags.is_bind()) return mount_bind(root_fd, m);
+  if (m.mount.type == "cgroup" || m.mount.type == "cgroup2") return mount_cgroups(root_fd, m, plan);
+  return mount_special(root_fd, m, plan.user_ns);
+}
+
+Status prepare_root_mount(const RootfsPlan& plan) {
+  unsigned long prop = plan.root_propagation != 0 ? plan.root_propagation : (MS_SLAVE | MS_REC);
+  // Shared root propagation would make pivot_root fail: start from slave, apply it later.
+  if (prop & MS_SHARED) prop = MS_SLAVE | MS_REC;
+  BERTH_TRY(do_mount("", "/", "", prop, "", "/").context("set root propagation"));
+  BERTH_TRY(do_mount(plan.rootfs, plan.rootfs, "", MS_BIND | MS_REC, "", plan.rootfs).context("bind rootfs"));
+  return ok();
+}
+
+}  // namespace
+
+Result<UniqueFd> prepare_rootfs(const RootfsPlan& plan) {
+  BERTH_TRY(prepare_root_mount(plan));
+  UniqueFd root(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::from_errno("open rootfs " + plan.rootfs);
+  for (const auto& m : plan.mounts) {
+    BERTH_TRY(make_mount(root.get(), m, plan).context("mount " + m.mount.destination));
+  }
+  BERTH_TRY(make_devices(root.get(), plan));
+  return root;
+}
+
+}  // namespace berth::rt
