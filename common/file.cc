@@ -61,7 +61,8 @@ Status write_existing(const std::string& path, std::string_view data) {
   return ok();
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode, Durability durability) {
+  bool durable = durability == Durability::kDurable;
   std::string dir = dirname_of(path);
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
@@ -71,7 +72,7 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
       ::unlink(tmp.c_str());
       return st;
     }
-    if (::fsync(fd.get()) != 0) {
+    if (durable && ::fsync(fd.get()) != 0) {
       int e = errno;
       ::unlink(tmp.c_str());
       return Error::from_errno("fsync " + tmp, e);
@@ -82,6 +83,7 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
     ::unlink(tmp.c_str());
     return Error::from_errno("rename " + tmp + " to " + path, e);
   }
+  if (!durable) return ok();
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());
   return ok();

@@ -19,8 +19,11 @@ Result<std::string> read_fd(int fd);
 Status write_file(const std::string& path, std::string_view data, mode_t mode = 0644);
 // Writes without O_CREAT/O_TRUNC: for kernel files (cgroupfs, procfs, sysfs).
 Status write_existing(const std::string& path, std::string_view data);
+// kVolatile skips the fsyncs: for state that lives in /run and dies with the boot anyway.
+enum class Durability { kDurable, kVolatile };
 // Replaces `path` atomically: temp file in the same directory, fsync, rename, fsync dir.
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
+                         Durability durability = Durability::kDurable);
 // write(2) until everything is written, retrying on EINTR.
 Status write_all(int fd, std::string_view data, std::string_view what);
 

@@ -20,6 +20,7 @@ struct CreateOptions {
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
+  int console_fd = -1;  // internal: a connected console socket instead of console_socket
   bool no_pivot = false;
   bool no_new_keyring = false;
 };

@@ -159,7 +159,7 @@ Result<int> exec(const ExecOptions& o) {
   }
   if (!o.pid_file.empty()) {
     BERTH_ASSIGN(auto abs, absolute_path(o.pid_file));
-    BERTH_TRY(write_file_atomic(abs, std::to_string(pid)));
+    BERTH_TRY(write_file_atomic(abs, std::to_string(pid), 0644, Durability::kVolatile));
   }
   if (o.detach) return 0;
   forward_signals_to(pid);

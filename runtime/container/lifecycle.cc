@@ -89,7 +89,7 @@ Result<oci::Spec> load_config(const std::string& bundle, std::string& text) {
 Status write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return ok();
   BERTH_ASSIGN(auto abs, absolute_path(path));
-  return write_file_atomic(abs, std::to_string(pid), 0644).context("write pid file");
+  return write_file_atomic(abs, std::to_string(pid), 0644, Durability::kVolatile).context("write pid file");
 }
 
 Result<oci::Spec> saved_spec(const StatePaths& paths) {
@@ -141,6 +141,7 @@ Result<pid_t> create(const CreateOptions& o) {
   req.rootfs = rootfs;
   req.exec_fifo = paths.exec_fifo();
   req.console_socket = o.console_socket;
+  req.console_fd = o.console_fd;
   req.preserve_fds = o.preserve_fds;
   req.no_pivot = o.no_pivot;
   req.no_new_keyring = o.no_new_keyring;

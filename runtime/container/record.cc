@@ -40,7 +40,7 @@ Status save_record(const StatePaths& paths, const Record& record) {
   } catch (const std::exception& e) {
     return Error(EIO, std::string("serialize container record: ") + e.what());
   }
-  return write_file_atomic(paths.record(), out.str(), 0600);
+  return write_file_atomic(paths.record(), out.str(), 0600, Durability::kVolatile);
 }
 
 Result<Record> load_record(const StatePaths& paths) {

@@ -3,7 +3,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
+#include "common/fd.h"
+#include "common/file.h"
 #include "runtime/container/container.h"
+#include "runtime/linux/console.h"
+#include "runtime/oci/spec.h"
 
 namespace berth::container {
 namespace {
@@ -35,14 +41,39 @@ Result<int> wait_exit(pid_t pid) {
   return 128 + WTERMSIG(status);
 }
 
+// runc's habit: a foreground run of a terminal container without --console-socket gets
+// its pty proxied to our own stdin/stdout.
+Result<bool> wants_own_pty(const CreateOptions& o, bool detach) {
+  if (detach || !o.console_socket.empty()) return false;
+  BERTH_ASSIGN(auto text, read_file(path_join(o.bundle.empty() ? "." : o.bundle, "config.json")));
+  auto spec = oci::parse_spec(text);
+  return spec && spec->process && spec->process->terminal;
+}
+
 Result<int> run(const CreateOptions& options, bool detach) {
-  BERTH_ASSIGN(pid_t pid, create(options));
+  CreateOptions o = options;
+  UniqueFd ours, theirs;
+  BERTH_ASSIGN(bool own_pty, wants_own_pty(o, detach));
+  if (own_pty) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return Error::from_errno("socketpair");
+    ours.reset(pair[0]);
+    theirs.reset(pair[1]);
+    o.console_fd = theirs.get();
+  }
+  BERTH_ASSIGN(pid_t pid, create(o));
+  theirs.reset();
+  UniqueFd master;
+  if (own_pty) {
+    BERTH_ASSIGN(master, rt::receive_pty_master(ours.get()));
+  }
   if (!detach) forward_signals_to(pid);
-  if (auto st = start(options.root, options.id); !st) {
-    (void)remove(options.root, options.id, true);
+  if (auto st = start(o.root, o.id); !st) {
+    (void)remove(o.root, o.id, true);
     return std::move(st).error();
   }
   if (detach) return 0;
+  if (master) rt::proxy_pty(master.get());
   BERTH_ASSIGN(int code, wait_exit(pid));
   BERTH_TRY(remove(options.root, options.id, true));
   return code;

@@ -1,6 +1,7 @@
 #include "runtime/linux/console.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 
 #include <cstring>
 
+#include "common/file.h"
 #include "runtime/linux/sync.h"
 
 namespace berth::rt {
@@ -54,6 +56,62 @@ Status setup_console(int socket_fd, bool bind_console, const std::optional<oci::
     if (::dup3(slave.get(), fd, 0) < 0) return Error::from_errno("dup pty to fd " + std::to_string(fd));
   }
   return ok();
+}
+
+Result<UniqueFd> receive_pty_master(int socket_fd) {
+  BERTH_ASSIGN(auto msg, sync_receive(socket_fd, "container init (console)"));
+  if (msg.fd < 0) return Error(EPROTO, "the container init sent no pty master");
+  return UniqueFd(msg.fd);
+}
+
+namespace {
+
+// Restores the terminal mode when the proxy ends.
+class RawTerminal {
+ public:
+  RawTerminal() {
+    if (::isatty(STDIN_FILENO) == 0 || ::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios raw = saved_;
+    ::cfmakeraw(&raw);
+    active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+  }
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+  ~RawTerminal() {
+    if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  }
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+bool copy_once(int from, int to) {
+  char buf[8192];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n <= 0) return false;
+  return write_all(to, std::string_view(buf, static_cast<size_t>(n)), "terminal").ok();
+}
+
+}  // namespace
+
+void proxy_pty(int master) {
+  RawTerminal raw;
+  winsize ws{};
+  if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+  bool stdin_open = true;
+  for (;;) {
+    pollfd fds[2] = {{master, POLLIN, 0}, {STDIN_FILENO, static_cast<short>(stdin_open ? POLLIN : 0), 0}};
+    int n = ::poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      if (!copy_once(master, STDOUT_FILENO)) return;
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP)) stdin_open = copy_once(STDIN_FILENO, master);
+  }
 }
 
 }  // namespace berth::rt

@@ -19,4 +19,10 @@ Result<UniqueFd> connect_console_socket(const std::string& path);
 // /dev/console when `bind_console`, and makes the slave fds 0-2 and the controlling tty.
 Status setup_console(int socket_fd, bool bind_console, const std::optional<oci::ConsoleSize>& size);
 
+// Receives a pty master sent with SCM_RIGHTS on `socket_fd`.
+Result<UniqueFd> receive_pty_master(int socket_fd);
+// Copies our stdin to `master` and `master` to our stdout until the pty closes (the
+// container's processes are gone), with our terminal in raw mode while it runs.
+void proxy_pty(int master);
+
 }  // namespace berth::rt

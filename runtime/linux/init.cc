@@ -63,16 +63,24 @@ Status setup_namespaces(InitConfig& c, std::string& hook_state) {
     return Error::from_errno("become root in the user namespace");
   }
   BERTH_TRY(join_namespaces(c));
-  if (c.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) return Error::from_errno("unshare the cgroup namespace");
   if (c.new_time_ns) BERTH_TRY(enter_new_time_ns(c));
   ::setsid();
   if (!c.no_new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) {
     return Error::from_errno("join a new session keyring");
   }
+  bool in_cgroups = false;
+  auto await_cgroups = [&]() -> Status {
+    if (in_cgroups) return ok();
+    in_cgroups = true;
+    BERTH_TRY(sync_expect(c.sync_fd, SyncType::kCgroupsJoined, "runtime"));
+    if (c.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) return Error::from_errno("unshare the cgroup namespace");
+    return ok();
+  };
   UniqueFd root;
   if (c.new_mount_ns) {
-    BERTH_ASSIGN(root, prepare_rootfs(c.rootfs));
+    BERTH_ASSIGN(root, prepare_rootfs(c.rootfs, await_cgroups));
   }
+  BERTH_TRY(await_cgroups());
   BERTH_TRY(sync_send(c.sync_fd, SyncType::kReadyForHooks));
   BERTH_ASSIGN(auto done, sync_expect(c.sync_fd, SyncType::kHooksDone, "runtime"));
   hook_state = std::move(done.payload);

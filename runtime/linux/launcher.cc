@@ -134,10 +134,12 @@ Status validate_namespaces(const oci::Spec& spec, const Namespaces& ns) {
 
 Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces& ns) {
   if (ns.new_user) BERTH_TRY(write_id_maps(pid, *req.spec->linux));
+  BERTH_TRY(sync_send(sync, SyncType::kGo));
+  // The init makes its mounts meanwhile (see prepare_rootfs).
   for (const auto& file : req.cgroup_procs) {
     BERTH_TRY(write_existing(file, std::to_string(pid)).context("join cgroup"));
   }
-  BERTH_TRY(sync_send(sync, SyncType::kGo));
+  BERTH_TRY(sync_send(sync, SyncType::kCgroupsJoined));
   BERTH_TRY(sync_expect(sync, SyncType::kReadyForHooks, "container init").context("container init"));
   std::string state = req.hook_state ? req.hook_state(pid, "creating") : std::string("{}");
   BERTH_TRY(run_hooks(req.spec->hooks.prestart, state, "prestart"));
@@ -198,7 +200,9 @@ Result<pid_t> launch_container(const LaunchRequest& req) {
   BERTH_TRY(validate_namespaces(*req.spec, ns));
   BERTH_ASSIGN(InitConfig c, make_init_config(req, ns));
   UniqueFd console;
-  if (c.process.terminal) {
+  if (c.process.terminal && req.console_fd >= 0) {
+    console.reset(::fcntl(req.console_fd, F_DUPFD_CLOEXEC, 3));
+  } else if (c.process.terminal) {
     if (req.console_socket.empty()) {
       return Error(EINVAL, "process.terminal is true: a --console-socket is required to receive the pty");
     }

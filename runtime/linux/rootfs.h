@@ -4,6 +4,7 @@
 // so a symlink in the image can never point a mount at the host.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,10 @@ Result<RootfsPlan> plan_rootfs(const oci::Spec& spec, const std::string& bundle,
 // --- in the container init, in its new mount namespace ---
 // Root propagation, the rootfs bind, every mount, devices and /dev links.
 // Returns an fd on the rootfs (O_PATH) that stays valid across pivot_root.
-Result<UniqueFd> prepare_rootfs(const RootfsPlan& plan);
+// `before_cgroup_mount` runs once, before the first cgroup file system is mounted: moving
+// a process into v1 cgroups costs an RCU grace period, so the runtime does it while we
+// mount, and we only wait for it where the cgroup view depends on it.
+Result<UniqueFd> prepare_rootfs(const RootfsPlan& plan, const std::function<Status()>& before_cgroup_mount);
 // pivot_root (or MS_MOVE + chroot with no_pivot) into the prepared rootfs.
 Status enter_rootfs(const RootfsPlan& plan);
 // After pivot: sysctls, masked and read-only paths, read-only root, root propagation.

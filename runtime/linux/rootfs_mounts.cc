@@ -163,11 +163,17 @@ Status prepare_root_mount(const RootfsPlan& plan) {
 
 }  // namespace
 
-Result<UniqueFd> prepare_rootfs(const RootfsPlan& plan) {
+Result<UniqueFd> prepare_rootfs(const RootfsPlan& plan, const std::function<Status()>& before_cgroup_mount) {
   BERTH_TRY(prepare_root_mount(plan));
   UniqueFd root(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::from_errno("open rootfs " + plan.rootfs);
+  bool waited = false;
   for (const auto& m : plan.mounts) {
+    bool is_cgroup = !m.flags.is_bind() && (m.mount.type == "cgroup" || m.mount.type == "cgroup2");
+    if (is_cgroup && !waited) {
+      BERTH_TRY(before_cgroup_mount());
+      waited = true;
+    }
     BERTH_TRY(make_mount(root.get(), m, plan).context("mount " + m.mount.destination));
   }
   BERTH_TRY(make_devices(root.get(), plan));

@@ -14,7 +14,7 @@ namespace berth::rt {
 
 struct SeccompProgram {
   std::vector<sock_filter> filter;
-  unsigned int flags = 0;  // SECCOMP_FILTER_FLAG_*, NEW_LISTENER included when needed
+  unsigned int flags = 0;       // SECCOMP_FILTER_FLAG_*, NEW_LISTENER included when needed
   bool needs_listener = false;  // some rule (or the default) is SCMP_ACT_NOTIFY
 };
 

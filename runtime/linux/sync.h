@@ -12,7 +12,8 @@
 namespace berth::rt {
 
 enum class SyncType : uint32_t {
-  kGo = 1,             // parent -> init: maps written, cgroups joined: carry on
+  kGo = 1,             // parent -> init: id maps written: carry on
+  kCgroupsJoined = 7,  // parent -> init: now in its cgroups (a cgroup namespace may be made)
   kReadyForHooks = 2,  // init -> parent: mounts made, run prestart/createRuntime hooks now
   kHooksDone = 3,      // parent -> init: payload = state JSON for the in-container hooks
   kCreated = 4,        // init -> parent: waiting for `start`

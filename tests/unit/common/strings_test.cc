@@ -1,0 +1,65 @@
+#include "common/strings.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace berth {
+namespace {
+
+using Parts = std::vector<std::string>;
+
+TEST(Strings, SplitKeepsEmptyFields) {
+  EXPECT_EQ(split("a,b,c", ','), (Parts{"a", "b", "c"}));
+  EXPECT_EQ(split("a,,b,", ','), (Parts{"a", "", "b", ""}));
+  EXPECT_EQ(split("", ','), (Parts{""}));
+  EXPECT_EQ(split("no-separator", ','), (Parts{"no-separator"}));
+}
+
+TEST(Strings, JoinIsTheInverseOfSplit) {
+  EXPECT_EQ(join({"a", "b", "c"}, ", "), "a, b, c");
+  EXPECT_EQ(join({}, ","), "");
+  EXPECT_EQ(join({"only"}, ","), "only");
+  EXPECT_EQ(join(split("x:y::z", ':'), ":"), "x:y::z");
+}
+
+TEST(Strings, StartsWithComparesThePrefixOnly) {
+  EXPECT_TRUE(starts_with("CAP_CHOWN", "CAP_"));
+  EXPECT_TRUE(starts_with("abc", ""));
+  EXPECT_FALSE(starts_with("CA", "CAP_"));
+  EXPECT_FALSE(starts_with("cap_chown", "CAP_"));
+}
+
+TEST(Strings, TrimRemovesSurroundingWhitespace) {
+  EXPECT_EQ(trim("  max 100000\n"), "max 100000");
+  EXPECT_EQ(trim("\t\r\n"), "");
+  EXPECT_EQ(trim("a b"), "a b");
+  EXPECT_EQ(trim(""), "");
+}
+
+TEST(Strings, ParseUintAcceptsOnlyWholeDecimalNumbers) {
+  EXPECT_EQ(parse_uint("0"), 0u);
+  EXPECT_EQ(parse_uint("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(parse_uint("18446744073709551616").has_value());
+  EXPECT_FALSE(parse_uint("").has_value());
+  EXPECT_FALSE(parse_uint("-1").has_value());
+  EXPECT_FALSE(parse_uint("+1").has_value());
+  EXPECT_FALSE(parse_uint(" 1").has_value());
+  EXPECT_FALSE(parse_uint("1 ").has_value());
+  EXPECT_FALSE(parse_uint("12k").has_value());
+  EXPECT_FALSE(parse_uint("0x10").has_value());
+}
+
+TEST(Strings, ParseIntAcceptsNegativeNumbers) {
+  EXPECT_EQ(parse_int("-1"), -1);
+  EXPECT_EQ(parse_int("42"), 42);
+  EXPECT_EQ(parse_int("-9223372036854775808"), INT64_MIN);
+  EXPECT_FALSE(parse_int("9223372036854775808").has_value());
+  EXPECT_FALSE(parse_int("max").has_value());
+  EXPECT_FALSE(parse_int("").has_value());
+  EXPECT_FALSE(parse_int("-").has_value());
+}
+
+}  // namespace
+}  // namespace berth
