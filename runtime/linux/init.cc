@@ -95,6 +95,17 @@ Status setup_namespaces(InitConfig& c, std::string& hook_state) {
   return ok();
 }
 
+// A filter with a notify listener is installed now, not just before exec: the listener
+// fd must reach the seccomp agent while the runtime is still there to send it.
+Status install_listener_filter(InitConfig& c) {
+  if (!c.process.seccomp || !c.process.seccomp->needs_listener) return ok();
+  BERTH_ASSIGN(int listener, install_seccomp(*c.process.seccomp));
+  c.process.seccomp.reset();
+  auto st = sync_send(c.sync_fd, SyncType::kSeccompFd, {}, listener);
+  ::close(listener);
+  return st;
+}
+
 Status create_phase(InitConfig& c, std::string& hook_state) {
   BERTH_TRY(setup_namespaces(c, hook_state));
   if (c.process.terminal) {
@@ -107,7 +118,8 @@ Status create_phase(InitConfig& c, std::string& hook_state) {
   if (::stat(c.process.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Error(ENOENT, "process.cwd " + c.process.cwd + ": not a directory in the container");
   }
-  return apply_process_limits(c.process);
+  BERTH_TRY(apply_process_limits(c.process));
+  return install_listener_filter(c);
 }
 
 // Blocks until `start` opens the fifo for reading, then tells it we are going.

@@ -13,6 +13,7 @@
 
 #include "common/fd.h"
 #include "common/file.h"
+#include "common/json.h"
 #include "runtime/linux/console.h"
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/init.h"
@@ -132,6 +133,30 @@ Status validate_namespaces(const oci::Spec& spec, const Namespaces& ns) {
   return ok();
 }
 
+// The runtime-spec's seccomp agent protocol: the listener fd with a containerProcessState.
+Status send_to_seccomp_agent(const oci::Spec& spec, int listener, pid_t pid, const std::string& state) {
+  const auto& sc = *spec.linux->seccomp;
+  BERTH_ASSIGN(UniqueFd sock, connect_console_socket(sc.listener_path));
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  json_key(w, "ociVersion");
+  json_string(w, "1.2.0");
+  json_key(w, "fds");
+  w.StartArray();
+  json_string(w, "seccompFd");
+  w.EndArray();
+  json_key(w, "pid");
+  w.Int(pid);
+  json_key(w, "metadata");
+  json_string(w, sc.listener_metadata);
+  json_key(w, "state");
+  w.RawValue(state.data(), state.size(), rapidjson::kObjectType);
+  w.EndObject();
+  return send_fd(sock.get(), listener, std::string_view(buf.GetString(), buf.GetSize()))
+      .context("send the seccomp listener to " + sc.listener_path);
+}
+
 Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces& ns) {
   if (ns.new_user) BERTH_TRY(write_id_maps(pid, *req.spec->linux));
   BERTH_TRY(sync_send(sync, SyncType::kGo));
@@ -146,8 +171,17 @@ Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces
   BERTH_TRY(run_hooks(req.spec->hooks.create_runtime, state, "createRuntime"));
   std::string created = req.hook_state ? req.hook_state(pid, "created") : state;
   BERTH_TRY(sync_send(sync, SyncType::kHooksDone, created));
-  BERTH_TRY(sync_expect(sync, SyncType::kCreated, "container init").context("container init"));
-  return ok();
+  for (;;) {
+    BERTH_ASSIGN(auto m, sync_receive(sync, "container init"));
+    UniqueFd passed(m.fd);
+    if (m.type == SyncType::kSeccompFd) {
+      BERTH_TRY(send_to_seccomp_agent(*req.spec, passed.get(), pid, created));
+      continue;
+    }
+    if (m.type == SyncType::kCreated) return ok();
+    if (m.type == SyncType::kError) return sync_error(m).context("container init");
+    return Error(EPROTO, "container init: unexpected message " + std::to_string(static_cast<uint32_t>(m.type)));
+  }
 }
 
 Result<InitConfig> make_init_config(const LaunchRequest& req, const Namespaces& ns) {

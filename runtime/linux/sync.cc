@@ -69,19 +69,19 @@ Result<SyncMessage> sync_receive(int fd, std::string_view peer) {
   return out;
 }
 
+Error sync_error(const SyncMessage& m) {
+  int32_t code = EIO;
+  std::string text = m.payload;
+  if (text.size() >= sizeof code) {
+    std::memcpy(&code, text.data(), sizeof code);
+    text.erase(0, sizeof code);
+  }
+  return Error(code, text);
+}
+
 Result<SyncMessage> sync_expect(int fd, SyncType type, std::string_view peer) {
   BERTH_ASSIGN(auto m, sync_receive(fd, peer));
-  if (m.type == SyncType::kError) {
-    int code = EIO;
-    std::string text = m.payload;
-    if (text.size() >= sizeof(int32_t)) {
-      int32_t c = 0;
-      std::memcpy(&c, text.data(), sizeof c);
-      code = c;
-      text.erase(0, sizeof c);
-    }
-    return Error(code, text);
-  }
+  if (m.type == SyncType::kError) return sync_error(m);
   if (m.type != type) {
     return Error(EPROTO, "unexpected message " + std::to_string(static_cast<uint32_t>(m.type)) + " from " +
                              std::string(peer));

@@ -33,6 +33,9 @@ Result<SyncMessage> sync_receive(int fd, std::string_view peer);
 // Receives and checks the type; a kError message is turned back into its Error.
 Result<SyncMessage> sync_expect(int fd, SyncType type, std::string_view peer);
 
+// The Error carried by a kError message (errno, then the text).
+Error sync_error(const SyncMessage& m);
+
 // Sends `fd` over a connected unix socket with SCM_RIGHTS (console and seccomp sockets).
 Status send_fd(int socket, int fd, std::string_view name);
 
