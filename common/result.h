@@ -100,6 +100,7 @@ inline Status ok() { return {}; }
 
 // Declares `decl` from the value of a Result, or returns its error.
 #define BERTH_ASSIGN(decl, expr) BERTH_ASSIGN_IMPL_(BERTH_CONCAT_(berth_assign_, __LINE__), decl, expr)
+// NOLINTNEXTLINE(bugprone-macro-parentheses): `decl` is a declaration, it cannot be parenthesized.
 #define BERTH_ASSIGN_IMPL_(tmp, decl, expr) \
   auto tmp = (expr);                        \
   if (!tmp) return std::move(tmp).error();  \

@@ -3,13 +3,12 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 namespace berth::rt {
 namespace {
-
-constexpr size_t kMaxMessage = 256 * 1024;
 
 Status send_with_fd(int sock, const void* data, size_t len, int pass_fd) {
   iovec iov{const_cast<void*>(data), len};
@@ -43,7 +42,13 @@ Status sync_send(int fd, SyncType type, std::string_view payload, int pass_fd) {
 }
 
 Result<SyncMessage> sync_receive(int fd, std::string_view peer) {
-  std::vector<char> buf(kMaxMessage);
+  // Peek at the size first: a fixed 256 KiB buffer would cost that much RSS on each side.
+  ssize_t size;
+  do {
+    size = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+  } while (size < 0 && errno == EINTR);
+  if (size < 0) return Error::from_errno("receive from " + std::string(peer));
+  std::vector<char> buf(std::max<size_t>(static_cast<size_t>(size), sizeof(uint32_t)));
   iovec iov{buf.data(), buf.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
