@@ -100,8 +100,10 @@ inline Status ok() { return {}; }
 
 // Declares `decl` from the value of a Result, or returns its error.
 #define BERTH_ASSIGN(decl, expr) BERTH_ASSIGN_IMPL_(BERTH_CONCAT_(berth_assign_, __LINE__), decl, expr)
-// NOLINTNEXTLINE(bugprone-macro-parentheses): `decl` is a declaration, it cannot be parenthesized.
+// `decl` is a declaration and `tmp` a name: neither can be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BERTH_ASSIGN_IMPL_(tmp, decl, expr) \
   auto tmp = (expr);                        \
   if (!tmp) return std::move(tmp).error();  \
   decl = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
