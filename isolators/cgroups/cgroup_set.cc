@@ -60,6 +60,27 @@ Result<std::vector<pid_t>> read_pids(const std::string& dir) {
   return pids;
 }
 
+// On v2 a controller works in a cgroup only when every ancestor delegates it: enable what
+// the root offers in each level above the container.
+Status enable_v2_controllers(const std::string& mount_point, const std::string& relative) {
+  BERTH_ASSIGN(auto offered, read_file(path_join(mount_point, "cgroup.controllers")));
+  std::string enable;
+  for (auto& c : split(std::string(trim(offered)), ' ')) {
+    if (!c.empty()) enable += (enable.empty() ? "+" : " +") + c;
+  }
+  if (enable.empty()) return ok();
+  std::string cur = mount_point;
+  auto parts = split(relative, '/');
+  std::erase_if(parts, [](const std::string& p) { return p.empty(); });
+  for (const auto& part : parts) {
+    auto st = write_existing(path_join(cur, "cgroup.subtree_control"), enable);
+    // EBUSY: the level holds processes itself (only allowed at the root); nothing to do.
+    if (!st && st.error().code() != EBUSY) return st;
+    cur = path_join(cur, part);
+  }
+  return ok();
+}
+
 }  // namespace
 
 std::string resolve_cgroups_path(const std::string& cgroups_path, const std::string& id) {
@@ -78,6 +99,12 @@ Result<CgroupSet> CgroupSet::create(const HostCgroups& host, const std::string& 
     if (auto st = make_dirs(h.mount_point, relative, cpuset, made); !st) {
       remove_made(made);
       return std::move(st).error();
+    }
+    if (h.v2) {
+      if (auto st = enable_v2_controllers(h.mount_point, relative); !st) {
+        remove_made(made);
+        return std::move(st).error();
+      }
     }
     dirs.push_back(CgroupDir{path_join(h.mount_point, relative), h.mount_point, h.controllers, h.v2});
   }

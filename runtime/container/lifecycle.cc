@@ -12,6 +12,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "isolators/cgroups/cgroup_set.h"
+#include "isolators/cgroups/resources.h"
 #include "runtime/container/container.h"
 #include "runtime/linux/hooks.h"
 #include "runtime/linux/launcher.h"
@@ -132,6 +133,9 @@ Result<pid_t> create(const CreateOptions& o) {
   std::string cg_path = cgroups::resolve_cgroups_path(spec.linux ? spec.linux->cgroups_path : "", o.id);
   BERTH_ASSIGN(auto cgroup_set, cgroups::CgroupSet::create(host, cg_path));
   rollback.set_cgroups(cgroup_set);
+  if (spec.linux && spec.linux->resources) {
+    BERTH_TRY(cgroups::apply_resources(cgroup_set, *spec.linux->resources, spec.linux->devices));
+  }
   if (::mkfifo(paths.exec_fifo().c_str(), 0622) != 0) return Error::from_errno("mkfifo " + paths.exec_fifo());
   BERTH_TRY(write_file(paths.config(), config_text, 0600));
 

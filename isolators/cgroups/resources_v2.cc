@@ -1,0 +1,94 @@
+// linux.resources on cgroup v2: the unified files, with the spec's conversions.
+#include "common/file.h"
+#include "isolators/cgroups/resources.h"
+#include "isolators/cgroups/resources_internal.h"
+
+namespace berth::cgroups {
+namespace {
+
+class V2Writer {
+ public:
+  explicit V2Writer(const CgroupSet& set) : dir_(set.dirs().front().path) {}
+  Status write(const std::string& file, const std::string& value) const {
+    return write_existing(path_join(dir_, file), value);
+  }
+
+ private:
+  std::string dir_;
+};
+
+std::string max_or(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
+
+Status apply_memory(const V2Writer& w, const oci::Resources::Memory& m) {
+  if (m.limit) BERTH_TRY(w.write("memory.max", max_or(*m.limit)));
+  if (m.reservation) BERTH_TRY(w.write("memory.low", max_or(*m.reservation)));
+  // v1's swap is memory+swap; v2 limits swap alone.
+  if (m.swap) {
+    std::string swap = "max";
+    if (*m.swap >= 0 && m.limit && *m.limit >= 0) {
+      if (*m.swap < *m.limit) return Error(EINVAL, "linux.resources.memory.swap: below memory.limit");
+      swap = std::to_string(*m.swap - *m.limit);
+    }
+    BERTH_TRY(w.write("memory.swap.max", swap));
+  }
+  if (m.disable_oom_killer && *m.disable_oom_killer) {
+    return Error(EINVAL, "linux.resources.memory.disableOOMKiller: not available on cgroup v2");
+  }
+  return ok();
+}
+
+Status apply_cpu(const V2Writer& w, const oci::Resources::Cpu& c) {
+  if (c.shares) BERTH_TRY(w.write("cpu.weight", std::to_string(shares_to_weight(*c.shares))));
+  if (c.quota || c.period) {
+    std::string quota = c.quota && *c.quota > 0 ? std::to_string(*c.quota) : "max";
+    BERTH_TRY(w.write("cpu.max", quota + " " + std::to_string(c.period.value_or(100000))));
+  }
+  if (c.burst) BERTH_TRY(w.write("cpu.max.burst", std::to_string(*c.burst)));
+  if (c.idle) BERTH_TRY(w.write("cpu.idle", std::to_string(*c.idle)));
+  if (!c.cpus.empty()) BERTH_TRY(w.write("cpuset.cpus", c.cpus));
+  if (!c.mems.empty()) BERTH_TRY(w.write("cpuset.mems", c.mems));
+  return ok();
+}
+
+Status apply_io(const V2Writer& w, const oci::Resources::BlockIo& b) {
+  if (b.weight) BERTH_TRY(w.write("io.weight", "default " + std::to_string(blkio_weight_to_io_weight(*b.weight))));
+  for (const auto& d : b.weight_device) {
+    if (!d.weight) continue;
+    BERTH_TRY(w.write("io.weight", std::to_string(d.major) + ":" + std::to_string(d.minor) + " " +
+                                       std::to_string(blkio_weight_to_io_weight(*d.weight))));
+  }
+  const std::pair<const std::vector<oci::ThrottleDevice>*, const char*> throttles[] = {
+      {&b.throttle_read_bps, "rbps"}, {&b.throttle_write_bps, "wbps"},
+      {&b.throttle_read_iops, "riops"}, {&b.throttle_write_iops, "wiops"}};
+  for (const auto& [list, key] : throttles) {
+    for (const auto& t : *list) {
+      BERTH_TRY(w.write("io.max", std::to_string(t.major) + ":" + std::to_string(t.minor) + " " + key + "=" +
+                                      std::to_string(t.rate)));
+    }
+  }
+  return ok();
+}
+
+}  // namespace
+
+Status apply_resources_v2(const CgroupSet& set, const oci::Resources& r) {
+  V2Writer w(set);
+  if (r.memory) BERTH_TRY(apply_memory(w, *r.memory));
+  if (r.cpu) BERTH_TRY(apply_cpu(w, *r.cpu));
+  if (r.pids) BERTH_TRY(w.write("pids.max", r.pids->limit > 0 ? std::to_string(r.pids->limit) : "max"));
+  if (r.block_io) BERTH_TRY(apply_io(w, *r.block_io));
+  for (const auto& h : r.hugepage_limits) {
+    BERTH_TRY(w.write("hugetlb." + h.page_size + ".max", std::to_string(h.limit)));
+  }
+  if (r.network) return Error(EINVAL, "linux.resources.network: net_cls/net_prio do not exist on cgroup v2");
+  for (const auto& [key, value] : r.unified) {
+    if (key.find('/') != std::string::npos || key.find("..") != std::string::npos) {
+      return Error(EINVAL, "linux.resources.unified: bad key \"" + key + "\"");
+    }
+    BERTH_TRY(w.write(key, value));
+  }
+  // Device rules on v2 need an eBPF program on the cgroup: that comes with the isolators.
+  return ok();
+}
+
+}  // namespace berth::cgroups
