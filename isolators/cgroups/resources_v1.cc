@@ -28,6 +28,17 @@ class V1Writer {
     return write_existing(path_join(d, file), value);
   }
 
+  // The first of `files` the kernel offers (blkio.weight with CFQ, blkio.bfq.weight with BFQ).
+  Status write_one_of(const std::string& controller, std::initializer_list<const char*> files,
+                      const std::string& value) const {
+    std::string d = dir(controller);
+    for (const char* f : files) {
+      if (!d.empty() && path_exists(path_join(d, f))) return write_existing(path_join(d, f), value);
+    }
+    return Error(ENOENT, std::string("linux.resources: this kernel's ") + controller + " controller has no " +
+                             *files.begin() + " (the io scheduler decides: CFQ or BFQ offer weights)");
+  }
+
   // For knobs older or newer kernels lack (kmem, burst, idle): absent is fine.
   Status write_if_present(const std::string& controller, const std::string& file, const std::string& value) const {
     std::string d = dir(controller);
@@ -80,11 +91,13 @@ Status apply_cpu(const V1Writer& w, const oci::Resources::Cpu& c) {
 }
 
 Status apply_blkio(const V1Writer& w, const oci::Resources::BlockIo& b) {
-  if (b.weight) BERTH_TRY(w.write("blkio", "blkio.weight", std::to_string(*b.weight)));
+  if (b.weight) BERTH_TRY(w.write_one_of("blkio", {"blkio.weight", "blkio.bfq.weight"}, std::to_string(*b.weight)));
   if (b.leaf_weight) BERTH_TRY(w.write("blkio", "blkio.leaf_weight", std::to_string(*b.leaf_weight)));
   for (const auto& d : b.weight_device) {
     std::string dev = std::to_string(d.major) + ":" + std::to_string(d.minor) + " ";
-    if (d.weight) BERTH_TRY(w.write("blkio", "blkio.weight_device", dev + std::to_string(*d.weight)));
+    if (d.weight) {
+      BERTH_TRY(w.write_one_of("blkio", {"blkio.weight_device", "blkio.bfq.weight_device"}, dev + std::to_string(*d.weight)));
+    }
     if (d.leaf_weight) BERTH_TRY(w.write("blkio", "blkio.leaf_weight_device", dev + std::to_string(*d.leaf_weight)));
   }
   const std::pair<const std::vector<oci::ThrottleDevice>*, const char*> throttles[] = {

@@ -211,8 +211,9 @@ Status remove(const std::string& root, const std::string& id, bool force) {
     return std::move(view).error();
   }
   const Record& r = view->record;
-  if (view->status == "running" && !force) {
-    return Error(EBUSY, "cannot delete container \"" + id + "\" that is not stopped: running");
+  // The spec: deleting a container that is not stopped is an error and changes nothing.
+  if (view->status != "stopped" && !force) {
+    return Error(EBUSY, "cannot delete container \"" + id + "\" that is not stopped: " + view->status);
   }
   cgroups::CgroupSet set(r.cgroups);
   if (view->status != "stopped") {

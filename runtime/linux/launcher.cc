@@ -166,10 +166,11 @@ Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces
   }
   BERTH_TRY(sync_send(sync, SyncType::kCgroupsJoined));
   BERTH_TRY(sync_expect(sync, SyncType::kReadyForHooks, "container init").context("container init"));
-  std::string state = req.hook_state ? req.hook_state(pid, "creating") : std::string("{}");
-  BERTH_TRY(run_hooks(req.spec->hooks.prestart, state, "prestart"));
-  BERTH_TRY(run_hooks(req.spec->hooks.create_runtime, state, "createRuntime"));
-  std::string created = req.hook_state ? req.hook_state(pid, "created") : state;
+  // The environment exists by now: hooks see the container as "created" (runtime-tools
+  // checks this for prestart).
+  std::string created = req.hook_state ? req.hook_state(pid, "created") : std::string("{}");
+  BERTH_TRY(run_hooks(req.spec->hooks.prestart, created, "prestart"));
+  BERTH_TRY(run_hooks(req.spec->hooks.create_runtime, created, "createRuntime"));
   BERTH_TRY(sync_send(sync, SyncType::kHooksDone, created));
   for (;;) {
     BERTH_ASSIGN(auto m, sync_receive(sync, "container init"));
