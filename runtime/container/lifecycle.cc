@@ -87,6 +87,25 @@ Result<oci::Spec> load_config(const std::string& bundle, std::string& text) {
   return spec;
 }
 
+// The init opens the fifo as the container's root: in a user namespace that is another
+// host uid, so the fifo belongs to it (mode 0622 whatever our umask).
+Status make_exec_fifo(const std::string& path, const oci::Spec& spec) {
+  if (::mkfifo(path.c_str(), 0622) != 0) return Error::from_errno("mkfifo " + path);
+  if (::chmod(path.c_str(), 0622) != 0) return Error::from_errno("chmod " + path);
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (spec.linux) {
+    for (const auto& m : spec.linux->uid_mappings) {
+      if (m.container_id == 0) uid = m.host_id;
+    }
+    for (const auto& m : spec.linux->gid_mappings) {
+      if (m.container_id == 0) gid = m.host_id;
+    }
+  }
+  if ((uid != 0 || gid != 0) && ::chown(path.c_str(), uid, gid) != 0) return Error::from_errno("chown " + path);
+  return ok();
+}
+
 Status write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return ok();
   BERTH_ASSIGN(auto abs, absolute_path(path));
@@ -136,7 +155,7 @@ Result<pid_t> create(const CreateOptions& o) {
   if (spec.linux && spec.linux->resources) {
     BERTH_TRY(cgroups::apply_resources(cgroup_set, *spec.linux->resources, spec.linux->devices));
   }
-  if (::mkfifo(paths.exec_fifo().c_str(), 0622) != 0) return Error::from_errno("mkfifo " + paths.exec_fifo());
+  BERTH_TRY(make_exec_fifo(paths.exec_fifo(), spec));
   BERTH_TRY(write_file(paths.config(), config_text, 0600));
 
   rt::LaunchRequest req;

@@ -122,11 +122,12 @@ Status create_phase(InitConfig& c, std::string& hook_state) {
   return install_listener_filter(c);
 }
 
-// Blocks until `start` opens the fifo for reading, then tells it we are going.
-Status wait_for_start(int fifo_fd) {
-  int fd = ::open(fd_path(fifo_fd).c_str(), O_WRONLY | O_CLOEXEC);
+// Blocks until `start` opens the fifo for reading, then tells it we are going. The fifo
+// is reached through an fd on its host directory: the container may have no /proc.
+Status wait_for_start(int fifo_dir_fd) {
+  int fd = ::openat(fifo_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
   if (fd < 0) return Error::from_errno("open exec fifo");
-  ::close(fifo_fd);
+  ::close(fifo_dir_fd);
   char zero = '0';
   ssize_t n = ::write(fd, &zero, 1);
   ::close(fd);

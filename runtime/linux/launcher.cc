@@ -124,8 +124,9 @@ Result<Namespaces> plan_namespaces(const oci::Spec& spec) {
 
 Status validate_namespaces(const oci::Spec& spec, const Namespaces& ns) {
   bool own_uts = (ns.clone_flags & CLONE_NEWUTS) != 0;
+  for (const auto& j : ns.joins) own_uts = own_uts || j.flag == CLONE_NEWUTS;
   if (!own_uts && (!spec.hostname.empty() || !spec.domainname.empty())) {
-    return Error(EINVAL, "hostname: setting it needs a new uts namespace");
+    return Error(EINVAL, "hostname: setting it needs a uts namespace in linux.namespaces");
   }
   if (ns.new_user && spec.linux && (spec.linux->uid_mappings.empty() || spec.linux->gid_mappings.empty())) {
     return Error(EINVAL, "linux.uidMappings: required with a new user namespace");
@@ -194,7 +195,9 @@ Result<InitConfig> make_init_config(const LaunchRequest& req, const Namespaces& 
                                        lx && lx->personality ? &*lx->personality : nullptr));
   c.new_mount_ns = (ns.clone_flags & CLONE_NEWNS) != 0;
   for (const auto& j : ns.joins) c.new_mount_ns = c.new_mount_ns || j.flag == CLONE_NEWNS;
+  // A joined uts namespace is the container's own too: the hostname is set in it.
   c.new_uts_ns = (ns.clone_flags & CLONE_NEWUTS) != 0;
+  for (const auto& j : ns.joins) c.new_uts_ns = c.new_uts_ns || j.flag == CLONE_NEWUTS;
   c.new_cgroup_ns = ns.new_cgroup;
   c.new_time_ns = ns.new_time;
   c.new_user_ns = ns.new_user;
@@ -245,7 +248,7 @@ Result<pid_t> launch_container(const LaunchRequest& req) {
   }
   UniqueFd fifo;
   if (!req.exec_fifo.empty()) {
-    fifo.reset(::open(req.exec_fifo.c_str(), O_PATH | O_CLOEXEC));
+    fifo.reset(::open(dirname_of(req.exec_fifo).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!fifo) return Error::from_errno("open exec fifo " + req.exec_fifo);
   }
   int pair[2];

@@ -19,7 +19,7 @@ struct LaunchRequest {
   const oci::Spec* spec = nullptr;
   std::string bundle;
   std::string rootfs;               // absolute
-  std::string exec_fifo;            // path of the fifo `start` opens; empty: exec at once
+  std::string exec_fifo;            // <dir>/exec.fifo, the fifo `start` opens; empty: exec at once
   std::string console_socket;       // required when process.terminal (or console_fd)
   int console_fd = -1;              // an already connected console socket (foreground run)
   int preserve_fds = 0;
