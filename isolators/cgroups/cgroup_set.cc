@@ -89,26 +89,36 @@ std::string resolve_cgroups_path(const std::string& cgroups_path, const std::str
   return "/berth/" + cgroups_path;
 }
 
-Result<CgroupSet> CgroupSet::create(const HostCgroups& host, const std::string& relative) {
+CgroupSet CgroupSet::plan(const HostCgroups& host, const std::string& relative) {
   std::vector<CgroupDir> dirs;
-  std::vector<std::string> made;
   for (const auto& h : host.hierarchies) {
     // On a hybrid host the v2 tree has no controllers; containers live in the v1 ones.
     if (h.v2 && host.mode == HostMode::kHybrid) continue;
-    bool cpuset = !h.v2 && std::find(h.controllers.begin(), h.controllers.end(), "cpuset") != h.controllers.end();
-    if (auto st = make_dirs(h.mount_point, relative, cpuset, made); !st) {
-      remove_made(made);
-      return std::move(st).error();
-    }
-    if (h.v2) {
-      if (auto st = enable_v2_controllers(h.mount_point, relative); !st) {
-        remove_made(made);
-        return std::move(st).error();
-      }
-    }
     dirs.push_back(CgroupDir{path_join(h.mount_point, relative), h.mount_point, h.controllers, h.v2});
   }
-  return CgroupSet(std::move(dirs));
+  CgroupSet set(std::move(dirs));
+  set.relative_ = relative;
+  return set;
+}
+
+Status CgroupSet::make() const {
+  std::vector<std::string> made;
+  for (const auto& d : dirs_) {
+    bool cpuset = !d.v2 && std::find(d.controllers.begin(), d.controllers.end(), "cpuset") != d.controllers.end();
+    Status st = make_dirs(d.mount_point, relative_, cpuset, made);
+    if (st && d.v2) st = enable_v2_controllers(d.mount_point, relative_);
+    if (!st) {
+      remove_made(made);
+      return st;
+    }
+  }
+  return ok();
+}
+
+Result<CgroupSet> CgroupSet::create(const HostCgroups& host, const std::string& relative) {
+  CgroupSet set = plan(host, relative);
+  BERTH_TRY(set.make());
+  return set;
 }
 
 std::vector<std::string> CgroupSet::procs_files() const {

@@ -26,7 +26,12 @@ class CgroupSet {
   CgroupSet() = default;
   explicit CgroupSet(std::vector<CgroupDir> dirs) : dirs_(std::move(dirs)) {}
 
-  // Makes `relative` ("/berth/c1") in every hierarchy of `host`; on failure removes what it made.
+  // Where `relative` ("/berth/c1") lives in every hierarchy of `host`; makes nothing.
+  static CgroupSet plan(const HostCgroups& host, const std::string& relative);
+  // Makes the planned directories (cpusets filled in, v2 controllers delegated); on failure
+  // removes what it made.
+  Status make() const;
+  // plan + make.
   static Result<CgroupSet> create(const HostCgroups& host, const std::string& relative);
 
   [[nodiscard]] const std::vector<CgroupDir>& dirs() const { return dirs_; }
@@ -41,6 +46,7 @@ class CgroupSet {
 
  private:
   std::vector<CgroupDir> dirs_;
+  std::string relative_;  // set by plan()
 };
 
 // Resolves the OCI cgroupsPath: empty -> "/berth/<id>"; relative -> under "/berth".

@@ -150,11 +150,7 @@ Result<pid_t> create(const CreateOptions& o) {
   CreateRollback rollback(paths.dir);
   BERTH_ASSIGN(auto host, cgroups::discover());
   std::string cg_path = cgroups::resolve_cgroups_path(spec.linux ? spec.linux->cgroups_path : "", o.id);
-  BERTH_ASSIGN(auto cgroup_set, cgroups::CgroupSet::create(host, cg_path));
-  rollback.set_cgroups(cgroup_set);
-  if (spec.linux && spec.linux->resources) {
-    BERTH_TRY(cgroups::apply_resources(cgroup_set, *spec.linux->resources, spec.linux->devices));
-  }
+  auto cgroup_set = cgroups::CgroupSet::plan(host, cg_path);
   BERTH_TRY(make_exec_fifo(paths.exec_fifo(), spec));
   BERTH_TRY(write_file(paths.config(), config_text, 0600));
 
@@ -168,7 +164,15 @@ Result<pid_t> create(const CreateOptions& o) {
   req.preserve_fds = o.preserve_fds;
   req.no_pivot = o.no_pivot;
   req.no_new_keyring = o.no_new_keyring;
-  req.cgroup_procs = cgroup_set.procs_files();
+  // Runs while the init makes its namespaces and mounts (see LaunchRequest).
+  req.enter_cgroups = [&](pid_t pid) -> Status {
+    BERTH_TRY(cgroup_set.make());
+    rollback.set_cgroups(cgroup_set);
+    if (spec.linux && spec.linux->resources) {
+      BERTH_TRY(cgroups::apply_resources(cgroup_set, *spec.linux->resources, spec.linux->devices));
+    }
+    return cgroup_set.add_process(pid);
+  };
   req.cgroup_views = cgroup_views(cgroup_set);
   req.hook_state = [&](pid_t pid, const char* status) {
     return hook_state_json(o.id, bundle, spec.annotations, pid, status);

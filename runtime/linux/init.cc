@@ -63,6 +63,7 @@ Status setup_namespaces(InitConfig& c, std::string& hook_state) {
     return Error::from_errno("become root in the user namespace");
   }
   BERTH_TRY(join_namespaces(c));
+  if (c.unshare_flags != 0 && ::unshare(c.unshare_flags) != 0) return Error::from_errno("unshare namespaces");
   if (c.new_time_ns) BERTH_TRY(enter_new_time_ns(c));
   ::setsid();
   if (!c.no_new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) {

@@ -25,6 +25,7 @@ struct InitConfig {
   const oci::Spec* spec = nullptr;
   RootfsPlan rootfs;
   ProcessPlan process;
+  int unshare_flags = 0;  // CLONE_NEW{NS,NET,IPC,UTS} made by the init itself
   bool new_mount_ns = false;
   bool new_uts_ns = false;
   bool new_cgroup_ns = false;  // unshared after the parent put the init in its cgroup

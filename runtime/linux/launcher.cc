@@ -162,9 +162,7 @@ Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces
   if (ns.new_user) BERTH_TRY(write_id_maps(pid, *req.spec->linux));
   BERTH_TRY(sync_send(sync, SyncType::kGo));
   // The init makes its mounts meanwhile (see prepare_rootfs).
-  for (const auto& file : req.cgroup_procs) {
-    BERTH_TRY(write_existing(file, std::to_string(pid)).context("join cgroup"));
-  }
+  if (req.enter_cgroups) BERTH_TRY(req.enter_cgroups(pid));
   BERTH_TRY(sync_send(sync, SyncType::kCgroupsJoined));
   BERTH_TRY(sync_expect(sync, SyncType::kReadyForHooks, "container init").context("container init"));
   // The environment exists by now: hooks see the container as "created" (runtime-tools
@@ -193,6 +191,9 @@ Result<InitConfig> make_init_config(const LaunchRequest& req, const Namespaces& 
   const oci::Linux* lx = req.spec->linux ? &*req.spec->linux : nullptr;
   BERTH_ASSIGN(c.process, plan_process(*req.spec->process, lx && lx->seccomp ? &*lx->seccomp : nullptr,
                                        lx && lx->personality ? &*lx->personality : nullptr));
+  // Only what must exist at clone (pid, user) is cloned; the init unshares the rest
+  // itself, in parallel with our cgroup work.
+  c.unshare_flags = ns.clone_flags & ~(CLONE_NEWPID | CLONE_NEWUSER);
   c.new_mount_ns = (ns.clone_flags & CLONE_NEWNS) != 0;
   for (const auto& j : ns.joins) c.new_mount_ns = c.new_mount_ns || j.flag == CLONE_NEWNS;
   // A joined uts namespace is the container's own too: the hostname is set in it.
@@ -266,7 +267,8 @@ Result<pid_t> launch_container(const LaunchRequest& req) {
   c.close_on_start.push_back(parent_end.get());
   // Joining a pid namespace applies to our children: do it here, just before clone.
   if (ns.pid_join && ::setns(ns.pid_join.get(), CLONE_NEWPID) != 0) return Error::from_errno("join pid namespace");
-  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(ns.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  unsigned long clone_flags = static_cast<unsigned long>(ns.clone_flags & (CLONE_NEWPID | CLONE_NEWUSER)) | SIGCHLD;
+  long pid = ::syscall(SYS_clone, clone_flags, nullptr, nullptr, nullptr, 0);
   if (pid < 0) return Error::from_errno("clone the container init");
   if (pid == 0) container_init(c);
   ChildGuard guard(static_cast<pid_t>(pid));

@@ -25,7 +25,9 @@ struct LaunchRequest {
   int preserve_fds = 0;
   bool no_pivot = false;
   bool no_new_keyring = false;
-  std::vector<std::string> cgroup_procs;  // cgroup.procs files the init is written into
+  // Makes the container's cgroups and moves `pid` into them. Called while the init sets up
+  // its namespaces and mounts; cgroup_views must name the directories it will make.
+  std::function<Status(pid_t)> enter_cgroups;
   std::vector<CgroupView> cgroup_views;
   // State JSON for hooks, given the init's pid and a status.
   std::function<std::string(pid_t, const char*)> hook_state;
