@@ -7,6 +7,7 @@
 
 #include "common/file.h"
 #include "common/json.h"
+#include "common/time.h"
 
 namespace berth::log {
 namespace {
@@ -33,17 +34,6 @@ const char* level_name(Level level) {
   return "info";
 }
 
-std::string timestamp() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  ::gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  ::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
-
 std::string format_record(Level level, std::string_view message, Format format) {
   if (format == Format::kJson) {
     rapidjson::StringBuffer buf;
@@ -54,7 +44,7 @@ std::string format_record(Level level, std::string_view message, Format format) 
     json_key(w, "msg");
     json_string(w, message);
     json_key(w, "time");
-    json_string(w, timestamp());
+    json_string(w, rfc3339_now());
     w.EndObject();
     return std::string(buf.GetString(), buf.GetSize()) + "\n";
   }

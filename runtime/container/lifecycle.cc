@@ -11,6 +11,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "isolators/cgroups/cgroup_set.h"
 #include "isolators/cgroups/resources.h"
 #include "runtime/container/container.h"
@@ -20,17 +21,6 @@
 
 namespace berth::container {
 namespace {
-
-std::string now_rfc3339() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  ::gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  ::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
 
 std::string hook_state_json(const std::string& id, const std::string& bundle,
                             const std::map<std::string, std::string>& annotations, pid_t pid, const char* status) {
@@ -185,7 +175,7 @@ Result<pid_t> create(const CreateOptions& o) {
   r.rootfs = rootfs;
   r.pid = pid;
   r.start_time = process_start_time(pid).ok() ? *process_start_time(pid) : 0;
-  r.created = now_rfc3339();
+  r.created = rfc3339_now();
   r.annotations = spec.annotations;
   r.cgroups = cgroup_set.dirs();
   auto saved = save_record(paths, r);

@@ -68,6 +68,10 @@ Result<UniqueFd> open_beneath(int root_fd, const std::string& path, bool create,
 Status make_devices(int root_fd, const RootfsPlan& plan);
 Status copy_up(int from_dir_fd, const std::string& to_dir);
 
+// The nosuid/nodev/noexec (and, asked for, rdonly) flags of the mount at `path`: a bind
+// remount must repeat them, the kernel refuses to clear "locked" ones (user namespaces).
+unsigned long locked_mount_flags(const std::string& path, bool with_rdonly);
+
 // "/proc/self/fd/N": a path that mount(2) can take for an fd.
 std::string fd_path(int fd);
 

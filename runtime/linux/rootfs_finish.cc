@@ -52,22 +52,12 @@ Status mask_path(const std::string& path) {
   return ok();
 }
 
-unsigned long current_flags(const std::string& path) {
-  struct statvfs sv {};
-  if (::statvfs(path.c_str(), &sv) != 0) return 0;
-  unsigned long out = 0;
-  if (sv.f_flag & ST_NOSUID) out |= MS_NOSUID;
-  if (sv.f_flag & ST_NODEV) out |= MS_NODEV;
-  if (sv.f_flag & ST_NOEXEC) out |= MS_NOEXEC;
-  return out;
-}
-
 Status readonly_path(const std::string& path) {
   if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     if (errno == ENOENT) return ok();
     return Error::from_errno("bind read-only path " + path);
   }
-  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | current_flags(path);
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | locked_mount_flags(path, false);
   if (::mount("", path.c_str(), nullptr, flags, nullptr) != 0) return Error::from_errno("remount read-only " + path);
   return ok();
 }
@@ -79,6 +69,17 @@ Status write_sysctls(const RootfsPlan& plan) {
 
 }  // namespace
 
+unsigned long locked_mount_flags(const std::string& path, bool with_rdonly) {
+  struct statvfs sv {};
+  if (::statvfs(path.c_str(), &sv) != 0) return 0;
+  unsigned long out = 0;
+  if (sv.f_flag & ST_NOSUID) out |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) out |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) out |= MS_NOEXEC;
+  if (with_rdonly && (sv.f_flag & ST_RDONLY)) out |= MS_RDONLY;
+  return out;
+}
+
 Status enter_rootfs(const RootfsPlan& plan) {
   return plan.no_pivot ? move_into(plan.rootfs) : pivot_into(plan.rootfs);
 }
@@ -88,7 +89,7 @@ Status finish_rootfs(const RootfsPlan& plan) {
   for (const auto& p : plan.readonly_paths) BERTH_TRY(readonly_path(p));
   for (const auto& p : plan.masked_paths) BERTH_TRY(mask_path(p));
   if (plan.readonly) {
-    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | current_flags("/");
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | locked_mount_flags("/", false);
     if (::mount("", "/", nullptr, flags, nullptr) != 0) return Error::from_errno("remount / read-only");
   }
   if (plan.root_propagation != 0 && ::mount("", "/", nullptr, plan.root_propagation, nullptr) != 0) {

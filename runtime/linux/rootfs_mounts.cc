@@ -26,18 +26,6 @@ Status do_mount(const std::string& source, const std::string& target, const std:
   return ok();
 }
 
-// Flags a bind remount must keep: the kernel refuses to clear "locked" ones (user ns).
-unsigned long locked_flags(const std::string& path) {
-  struct statvfs sv {};
-  if (::statvfs(path.c_str(), &sv) != 0) return 0;
-  unsigned long out = 0;
-  if (sv.f_flag & ST_NOSUID) out |= MS_NOSUID;
-  if (sv.f_flag & ST_NODEV) out |= MS_NODEV;
-  if (sv.f_flag & ST_NOEXEC) out |= MS_NOEXEC;
-  if (sv.f_flag & ST_RDONLY) out |= MS_RDONLY;
-  return out;
-}
-
 constexpr unsigned long kRemountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
                                        MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
 
@@ -65,7 +53,7 @@ Status finish_mount(int root_fd, const MountPlan& m, bool is_bind) {
   BERTH_ASSIGN(UniqueFd top, reopen(root_fd, dest));
   std::string target = fd_path(top.get());
   if (need_remount) {
-    unsigned long flags = MS_BIND | MS_REMOUNT | (f.flags & kRemountable) | locked_flags(target);
+    unsigned long flags = MS_BIND | MS_REMOUNT | (f.flags & kRemountable) | locked_mount_flags(target, true);
     if ((f.flags & MS_RDONLY) == 0) flags &= ~static_cast<unsigned long>(MS_RDONLY);
     BERTH_TRY(do_mount("", target, "", flags, "", dest).context("remount"));
   }
