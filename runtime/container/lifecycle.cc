@@ -194,20 +194,33 @@ Status start(const std::string& root, const std::string& id) {
     return Error(EINVAL, "cannot start container \"" + id + "\": it is " + view.status + ", not created");
   }
   StatePaths paths(root, id);
+  auto spec = saved_spec(paths);
+  if (spec && !spec->process) return Error(EINVAL, "cannot start container \"" + id + "\": config.json has no process");
   UniqueFd fifo(::open(paths.exec_fifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) return Error::from_errno("open exec fifo of container \"" + id + "\"");
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, view.record.pid, 0)));
   pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  // The init writes one byte, then its end of the fifo closes when it execs the user
+  // process (or dies): poststart hooks must run after that, not before.
+  bool released = false;
   for (;;) {
-    int n = ::poll(fds, pidfd ? 2 : 1, -1);
+    int n = ::poll(fds, pidfd && !released ? 2 : 1, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error::from_errno("wait for container \"" + id + "\" to start");
     char c;
-    if ((fds[0].revents & POLLIN) && ::read(fifo.get(), &c, 1) == 1) break;
-    if (fds[1].revents & POLLIN) return Error(ESRCH, "container \"" + id + "\" exited before it could start");
+    if (fds[0].revents & (POLLIN | POLLHUP)) {
+      ssize_t got = ::read(fifo.get(), &c, 1);
+      if (got == 1) released = true;
+      if (got == 0 && released) break;
+      if (got == 0 && !released && (fds[0].revents & POLLHUP)) {
+        return Error(ESRCH, "container \"" + id + "\" exited before it could start");
+      }
+    }
+    if (!released && (fds[1].revents & POLLIN)) {
+      return Error(ESRCH, "container \"" + id + "\" exited before it could start");
+    }
   }
   ::unlink(paths.exec_fifo().c_str());
-  auto spec = saved_spec(paths);
   if (spec && !spec->hooks.poststart.empty()) {
     std::string st = hook_state_json(id, view.record.bundle, view.record.annotations, view.record.pid, "running");
     for (const auto& h : spec->hooks.poststart) {

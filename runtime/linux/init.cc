@@ -125,15 +125,14 @@ Status create_phase(InitConfig& c, std::string& hook_state) {
 
 // Blocks until `start` opens the fifo for reading, then tells it we are going. The fifo
 // is reached through an fd on its host directory: the container may have no /proc.
-Status wait_for_start(int fifo_dir_fd) {
+// The write end stays open (close-on-exec): `start` sees EOF once the user process runs.
+Result<int> wait_for_start(int fifo_dir_fd) {
   int fd = ::openat(fifo_dir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
   if (fd < 0) return Error::from_errno("open exec fifo");
   ::close(fifo_dir_fd);
   char zero = '0';
-  ssize_t n = ::write(fd, &zero, 1);
-  ::close(fd);
-  if (n != 1) return Error::from_errno("write exec fifo");
-  return ok();
+  if (::write(fd, &zero, 1) != 1) return Error::from_errno("write exec fifo");
+  return fd;
 }
 
 void report(int sync_fd, const Error& e) {
@@ -151,7 +150,7 @@ void report(int sync_fd, const Error& e) {
 
 }  // namespace
 
-Status finish_and_exec(const ProcessPlan& plan, int preserve_fds, dev_t self_dev, ino_t self_ino) {
+Status finish_and_exec(const ProcessPlan& plan, int preserve_fds, dev_t self_dev, ino_t self_ino, int exec_marker_fd) {
   BERTH_TRY(apply_exec_labels(plan));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping it.
   bool early_seccomp = !plan.no_new_privileges;
@@ -160,8 +159,13 @@ Status finish_and_exec(const ProcessPlan& plan, int preserve_fds, dev_t self_dev
   BERTH_TRY(apply_nnp_and_seccomp(plan, !early_seccomp));
   if (plan.umask) ::umask(*plan.umask);
   // No fd of the runtime may reach the user process, nor its cwd (CVE-2024-21626).
-  for (int fd = 3; fd < 3 + preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
-  ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, 0);
+  std::vector<int> keep;
+  for (int fd = 3; fd < 3 + preserve_fds; ++fd) {
+    ::fcntl(fd, F_SETFD, 0);
+    keep.push_back(fd);
+  }
+  if (exec_marker_fd >= 0) keep.push_back(exec_marker_fd);  // a fifo: no way out through chdir
+  close_fds_except(keep);
   BERTH_TRY(enter_cwd(plan));
   return exec_process(plan, self_dev, self_ino);
 }
@@ -181,9 +185,14 @@ void container_init(InitConfig& c) {
     _exit(1);
   }
   ::close(c.sync_fd);
-  if (c.exec_fifo_fd >= 0) st = wait_for_start(c.exec_fifo_fd);
+  int marker = -1;
+  if (c.exec_fifo_fd >= 0) {
+    auto fd = wait_for_start(c.exec_fifo_fd);
+    if (fd) marker = *fd;
+    else st = std::move(fd).error();
+  }
   if (st) st = run_hooks(c.spec->hooks.start_container, hook_state, "startContainer");
-  if (st) st = finish_and_exec(c.process, c.preserve_fds, c.self_dev, c.self_ino);
+  if (st) st = finish_and_exec(c.process, c.preserve_fds, c.self_dev, c.self_ino, marker);
   report(-1, st.error());
   _exit(127);
 }

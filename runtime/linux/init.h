@@ -47,7 +47,9 @@ struct InitConfig {
 [[noreturn]] void container_init(InitConfig& config);
 
 // Shared by container_init and exec: LSM labels, limits, identity, seccomp, cwd,
-// fd hygiene and execve. `keep` are fds that must survive until exec (closed on exec).
-Status finish_and_exec(const ProcessPlan& plan, int preserve_fds, dev_t self_dev, ino_t self_ino);
+// fd hygiene and execve. `exec_marker_fd` (close-on-exec, or -1) stays open until execve
+// closes it, so that whoever holds its other end learns the user process is running.
+Status finish_and_exec(const ProcessPlan& plan, int preserve_fds, dev_t self_dev, ino_t self_ino,
+                       int exec_marker_fd = -1);
 
 }  // namespace berth::rt

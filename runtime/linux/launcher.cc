@@ -158,19 +158,28 @@ Status send_to_seccomp_agent(const oci::Spec& spec, int listener, pid_t pid, con
       .context("send the seccomp listener to " + sc.listener_path);
 }
 
+// A send that fails because the init is gone reports why it went, when it said so.
+Status send_to_init(int sync, SyncType type, std::string_view payload = {}) {
+  auto st = sync_send(sync, type, payload);
+  if (st || st.error().code() != EPIPE) return st;
+  auto last = sync_receive(sync, "container init");
+  if (last && last->type == SyncType::kError) return sync_error(*last).context("container init");
+  return Error(EPIPE, "container init exited unexpectedly");
+}
+
 Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces& ns) {
   if (ns.new_user) BERTH_TRY(write_id_maps(pid, *req.spec->linux));
-  BERTH_TRY(sync_send(sync, SyncType::kGo));
+  BERTH_TRY(send_to_init(sync, SyncType::kGo));
   // The init makes its mounts meanwhile (see prepare_rootfs).
   if (req.enter_cgroups) BERTH_TRY(req.enter_cgroups(pid));
-  BERTH_TRY(sync_send(sync, SyncType::kCgroupsJoined));
+  BERTH_TRY(send_to_init(sync, SyncType::kCgroupsJoined));
   BERTH_TRY(sync_expect(sync, SyncType::kReadyForHooks, "container init").context("container init"));
   // The environment exists by now: hooks see the container as "created" (runtime-tools
   // checks this for prestart).
   std::string created = req.hook_state ? req.hook_state(pid, "created") : std::string("{}");
   BERTH_TRY(run_hooks(req.spec->hooks.prestart, created, "prestart"));
   BERTH_TRY(run_hooks(req.spec->hooks.create_runtime, created, "createRuntime"));
-  BERTH_TRY(sync_send(sync, SyncType::kHooksDone, created));
+  BERTH_TRY(send_to_init(sync, SyncType::kHooksDone, created));
   for (;;) {
     BERTH_ASSIGN(auto m, sync_receive(sync, "container init"));
     UniqueFd passed(m.fd);
@@ -189,8 +198,12 @@ Result<InitConfig> make_init_config(const LaunchRequest& req, const Namespaces& 
   c.spec = req.spec;
   BERTH_ASSIGN(c.rootfs, plan_rootfs(*req.spec, req.bundle, req.rootfs, req.cgroup_views, req.no_pivot));
   const oci::Linux* lx = req.spec->linux ? &*req.spec->linux : nullptr;
-  BERTH_ASSIGN(c.process, plan_process(*req.spec->process, lx && lx->seccomp ? &*lx->seccomp : nullptr,
-                                       lx && lx->personality ? &*lx->personality : nullptr));
+  // The spec lets `create` go without a process (only `start` needs one): such an init
+  // waits with an empty plan, and start refuses to release it.
+  if (req.spec->process) {
+    BERTH_ASSIGN(c.process, plan_process(*req.spec->process, lx && lx->seccomp ? &*lx->seccomp : nullptr,
+                                         lx && lx->personality ? &*lx->personality : nullptr));
+  }
   // Only what must exist at clone (pid, user) is cloned; the init unshares the rest
   // itself, in parallel with our cgroup work.
   c.unshare_flags = ns.clone_flags & ~(CLONE_NEWPID | CLONE_NEWUSER);
@@ -234,7 +247,7 @@ Status self_binary(dev_t& dev, ino_t& ino) {
 }
 
 Result<pid_t> launch_container(const LaunchRequest& req) {
-  if (!req.spec->process) return Error(EINVAL, "process: required to create a container");
+  if (!req.spec->process && req.exec_fifo.empty()) return Error(EINVAL, "process: required to run a container");
   BERTH_ASSIGN(Namespaces ns, plan_namespaces(*req.spec));
   BERTH_TRY(validate_namespaces(*req.spec, ns));
   BERTH_ASSIGN(InitConfig c, make_init_config(req, ns));

@@ -142,8 +142,9 @@ Status make_mount(int root_fd, const MountPlan& m, const RootfsPlan& plan) {
 
 Status prepare_root_mount(const RootfsPlan& plan) {
   unsigned long prop = plan.root_propagation != 0 ? plan.root_propagation : (MS_SLAVE | MS_REC);
-  // Shared root propagation would make pivot_root fail: start from slave, apply it later.
-  if (prop & MS_SHARED) prop = MS_SLAVE | MS_REC;
+  // Shared would make pivot_root fail and unbindable the rootfs bind: start from slave,
+  // finish_rootfs applies the asked propagation once inside.
+  if (prop & (MS_SHARED | MS_UNBINDABLE)) prop = MS_SLAVE | MS_REC;
   BERTH_TRY(do_mount("", "/", "", prop, "", "/").context("set root propagation"));
   BERTH_TRY(do_mount(plan.rootfs, plan.rootfs, "", MS_BIND | MS_REC, "", plan.rootfs).context("bind rootfs"));
   return ok();
