@@ -1,5 +1,7 @@
 #include "isolators/cgroups/hierarchy.h"
 
+#include <algorithm>
+
 #include "common/file.h"
 #include "common/strings.h"
 
@@ -8,6 +10,7 @@ namespace {
 
 // Fields of a mountinfo line: ... mount_point(4) ... "-" fstype source super_options
 struct MountinfoLine {
+  std::string root;  // the subtree of the file system mounted here ("/" for a whole hierarchy)
   std::string mount_point;
   std::string fstype;
   std::string super_options;
@@ -19,6 +22,7 @@ bool parse_line(const std::string& line, MountinfoLine& out) {
   size_t dash = 6;
   while (dash < fields.size() && fields[dash] != "-") ++dash;
   if (dash + 1 >= fields.size()) return false;
+  out.root = fields[3];
   out.mount_point = fields[4];
   out.fstype = fields[dash + 1];
   out.super_options = dash + 3 < fields.size() ? fields[dash + 3] : "";
@@ -53,11 +57,16 @@ Result<HostCgroups> parse_mountinfo(const std::string& mountinfo) {
   for (auto& line : split(mountinfo, '\n')) {
     MountinfoLine m;
     if (line.empty() || !parse_line(line, m)) continue;
+    // Bind mounts of a subtree (a container's view, say) are not where the hierarchy lives.
+    if (m.root != "/") continue;
     if (m.fstype == "cgroup2") {
       if (!have_v2) v2 = Hierarchy{m.mount_point, {}, true};
       have_v2 = true;
     } else if (m.fstype == "cgroup") {
-      out.hierarchies.push_back(Hierarchy{m.mount_point, v1_controllers(m.super_options), false});
+      auto controllers = v1_controllers(m.super_options);
+      bool seen = std::any_of(out.hierarchies.begin(), out.hierarchies.end(),
+                              [&](const Hierarchy& h) { return h.controllers == controllers; });
+      if (!seen) out.hierarchies.push_back(Hierarchy{m.mount_point, std::move(controllers), false});
     }
   }
   bool have_v1 = !out.hierarchies.empty();

@@ -107,8 +107,9 @@ Result<oci::Process> exec_process_spec(const ExecOptions& o, const oci::Spec& sp
     if (st && ::setns(fd.get(), flag) != 0) st = Error::from_errno("join namespace");
     fd.reset();
   }
+  // A new session first: only a session leader may take a controlling terminal.
+  if (st) ::setsid();
   if (st && plan.terminal) st = rt::setup_console(console_fd, false, plan.console_size);
-  else if (st && console_fd < 0) ::setsid();
   if (st) st = rt::apply_process_limits(plan);
   if (st) st = rt::finish_and_exec(plan, preserve_fds, dev, ino);
   std::string msg = st.error().message();
