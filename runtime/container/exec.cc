@@ -111,7 +111,9 @@ Result<oci::Process> exec_process_spec(const ExecOptions& o, const oci::Spec& sp
   if (st) ::setsid();
   if (st && plan.terminal) st = rt::setup_console(console_fd, false, plan.console_size);
   if (st) st = rt::apply_process_limits(plan);
-  if (st) st = rt::finish_and_exec(plan, preserve_fds, dev, ino);
+  // The error pipe is close-on-exec: it stays open until execve, so every failure reaches
+  // the caller and a clean EOF means the process runs.
+  if (st) st = rt::finish_and_exec(plan, preserve_fds, dev, ino, err_fd);
   std::string msg = st.error().message();
   (void)!::write(err_fd, msg.data(), msg.size());
   _exit(127);

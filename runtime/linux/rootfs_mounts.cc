@@ -141,11 +141,11 @@ Status make_mount(int root_fd, const MountPlan& m, const RootfsPlan& plan) {
 }
 
 Status prepare_root_mount(const RootfsPlan& plan) {
-  unsigned long prop = plan.root_propagation != 0 ? plan.root_propagation : (MS_SLAVE | MS_REC);
-  // Shared would make pivot_root fail and unbindable the rootfs bind: start from slave,
-  // finish_rootfs applies the asked propagation once inside.
-  if (prop & (MS_SHARED | MS_UNBINDABLE)) prop = MS_SLAVE | MS_REC;
-  BERTH_TRY(do_mount("", "/", "", prop, "", "/").context("set root propagation"));
+  // Always rslave first: nothing we mount may propagate back to the host (a one-level
+  // "private" would leave a shared mount above the bundle a peer of the host's), shared
+  // would make pivot_root fail and unbindable the rootfs bind. finish_rootfs applies
+  // linux.rootfsPropagation once inside.
+  BERTH_TRY(do_mount("", "/", "", MS_SLAVE | MS_REC, "", "/").context("set root propagation"));
   BERTH_TRY(do_mount(plan.rootfs, plan.rootfs, "", MS_BIND | MS_REC, "", plan.rootfs).context("bind rootfs"));
   return ok();
 }
