@@ -1,127 +1,23 @@
 // `exec`: a new process in a running container, in its namespaces and cgroups, with the
 // flags runc has (--env, --cwd, --user, --tty, --detach, --pid-file, --process).
 // Runs real busybox containers: needs root.
-#include <poll.h>
 #include <rapidjson/document.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cstring>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/fd.h"
 #include "common/file.h"
 #include "common/strings.h"
+#include "tests/integration/support/config_edit.h"
+#include "tests/integration/support/console_socket.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/probes.h"
 
 namespace berth::integration {
 namespace {
-
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds timeout = 3000ms) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return done();
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
-void set_member(rapidjson::Value& object, const char* name, rapidjson::Value value,
-                rapidjson::Document::AllocatorType& a) {
-  if (object.HasMember(name)) {
-    object[name] = value;
-  } else {
-    object.AddMember(rapidjson::Value(name, a), value, a);
-  }
-}
-
-std::string status_of(BundleFixture& fx, const std::string& id) {
-  RunResult r = fx.berth_oci({"state", id});
-  rapidjson::Document d;
-  d.Parse(r.out.c_str());
-  if (!r.ok() || d.HasParseError() || !d.IsObject() || !d.HasMember("status")) return "";
-  return d["status"].GetString();
-}
-
-int pid_of(BundleFixture& fx, const std::string& id) {
-  RunResult r = fx.berth_oci({"state", id});
-  rapidjson::Document d;
-  d.Parse(r.out.c_str());
-  if (!r.ok() || d.HasParseError() || !d.IsObject() || !d.HasMember("pid")) return -1;
-  return d["pid"].GetInt();
-}
-
-// A listening unix socket that receives one pty master (see console_test.cc).
-class ConsoleSocket {
- public:
-  explicit ConsoleSocket(std::string path) : path_(std::move(path)) {
-    fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (!fd_ || path_.size() >= sizeof addr.sun_path) return;
-    std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-    ok_ = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd_.get(), 4) == 0;
-  }
-  ~ConsoleSocket() { ::unlink(path_.c_str()); }
-  ConsoleSocket(const ConsoleSocket&) = delete;
-  ConsoleSocket& operator=(const ConsoleSocket&) = delete;
-  [[nodiscard]] bool ok() const { return ok_; }
-  [[nodiscard]] const std::string& path() const { return path_; }
-
-  UniqueFd receive(std::chrono::milliseconds timeout = 5000ms) {
-    pollfd p{fd_.get(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return {};
-    UniqueFd conn(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    pollfd c{conn.get(), POLLIN, 0};
-    if (!conn || ::poll(&c, 1, static_cast<int>(timeout.count())) != 1) return {};
-    char data[256];
-    iovec iov{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    if (::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC) < 0) return {};
-    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
-      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-        int fd = -1;
-        std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-        return UniqueFd(fd);
-      }
-    }
-    return {};
-  }
-
- private:
-  std::string path_;
-  UniqueFd fd_;
-  bool ok_ = false;
-};
-
-bool read_until(int fd, std::string& into, const std::string& needle, std::chrono::milliseconds timeout = 5000ms) {
-  const auto deadline = Clock::now() + timeout;
-  while (into.find(needle) == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) return into.find(needle) != std::string::npos;
-    into.append(buf, static_cast<size_t>(n));
-  }
-  return true;
-}
 
 // A running container (init: sleep) with a hostname, for exec to go into.
 class Exec : public ::testing::Test {
@@ -267,17 +163,8 @@ TEST_F(Exec, MissingCwdIsAClearError) {
   EXPECT_NE(r.err.find("/berth/no/such/dir"), std::string::npos) << "the failure is not explained\n" << r;
 }
 
-// Runs `berth-oci exec` through a shell that first opens `redirections` ("3<file 5</").
-RunResult exec_with_fds(BundleFixture& fx, const std::string& redirections, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {
-      "sh",  "-c", "exec " + redirections + "; exec \"$@\"", "sh", berth_oci_binary(), "--root", fx.state_root(),
-      "exec"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_cmd(argv);
-}
-
 TEST_F(Exec, NoCallerFdLeaksIntoTheProcess) {
-  RunResult r = exec_with_fds(*fx_, "3</etc/hostname 5</ 9</tmp", {id_, "ls", "/proc/self/fd"});
+  RunResult r = fx_->berth_oci_with_fds("3</etc/hostname 5</ 9</tmp", {"exec", id_, "ls", "/proc/self/fd"});
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(r.out, "0\n1\n2\n3\n") << "fds leaked into the exec'd process";
 }
@@ -285,7 +172,7 @@ TEST_F(Exec, NoCallerFdLeaksIntoTheProcess) {
 TEST_F(Exec, PreserveFdsPassesFd3) {
   const std::string file = fx_->dir() + "/preserved";
   ASSERT_TRUE(write_file(file, "exec fd 3\n").ok());
-  RunResult r = exec_with_fds(*fx_, "3<'" + file + "' 4</", {"--preserve-fds", "1", id_, "sh", "-c", "cat <&3"});
+  RunResult r = fx_->berth_oci_with_fds("3<'" + file + "' 4</", {"exec", "--preserve-fds", "1", id_, "sh", "-c", "cat <&3"});
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(r.out, "exec fd 3\n");
 }

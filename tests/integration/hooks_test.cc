@@ -2,7 +2,6 @@
 // failing or hanging hook fails the create and leaves nothing behind.
 // Runs real busybox containers: needs root.
 #include <rapidjson/document.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,19 +10,15 @@
 
 #include "common/file.h"
 #include "common/strings.h"
+#include "tests/integration/support/cgroups.h"
+#include "tests/integration/support/config_edit.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/probes.h"
 
 namespace berth::integration {
 namespace {
 
 using namespace std::chrono_literals;
-
-rapidjson::Value string_array(const std::vector<std::string>& items, rapidjson::Document::AllocatorType& a) {
-  rapidjson::Value out(rapidjson::kArrayType);
-  for (const auto& s : items)
-    out.PushBack(rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a), a);
-  return out;
-}
 
 struct HookSpec {
   std::string path;
@@ -47,17 +42,6 @@ void add_hook(BundleFixture& fx, const std::string& kind, const HookSpec& h) {
   if (!h.env.empty()) hook.AddMember("env", string_array(h.env, a), a);
   if (h.timeout > 0) hook.AddMember("timeout", h.timeout, a);
   hooks[kind.c_str()].PushBack(hook, a);
-}
-
-void add_bind_mount(BundleFixture& fx, const std::string& source, const std::string& destination) {
-  auto& config = fx.config();
-  auto& a = config.GetAllocator();
-  rapidjson::Value m(rapidjson::kObjectType);
-  m.AddMember("destination", rapidjson::Value(destination.c_str(), a), a);
-  m.AddMember("type", "bind", a);
-  m.AddMember("source", rapidjson::Value(source.c_str(), a), a);
-  m.AddMember("options", string_array({"rbind", "rw"}, a), a);
-  config["mounts"].PushBack(m, a);
 }
 
 // A host script that appends "<$1>|<$2>|<$HOOK_ENV>|<stdin>" as one line to `log`.
@@ -93,30 +77,6 @@ std::vector<LoggedHook> read_hook_log(const std::string& log) {
     out.push_back(std::move(h));
   }
   return out;
-}
-
-// The container's cgroup directories that exist on the host.
-std::vector<std::string> cgroup_dirs_of(const std::string& id) {
-  std::vector<std::string> found;
-  std::vector<std::string> bases = {"/sys/fs/cgroup"};
-  if (auto names = list_dir("/sys/fs/cgroup")) {
-    for (const auto& n : *names) bases.push_back("/sys/fs/cgroup/" + n);
-  }
-  for (const auto& b : bases) {
-    std::string dir = b;
-    dir.append("/berth/").append(id);
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) found.push_back(dir);
-  }
-  return found;
-}
-
-bool process_exists(int pid) {
-  if (pid <= 0) return false;
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return false;
-  auto close = stat->rfind(')');
-  return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] != 'Z';
 }
 
 class Hooks : public ::testing::Test {

@@ -3,7 +3,6 @@
 // Runs real busybox containers: needs root.
 #include <rapidjson/document.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,100 +14,15 @@
 
 #include "common/file.h"
 #include "common/strings.h"
+#include "tests/integration/support/cgroups.h"
+#include "tests/integration/support/config_edit.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/probes.h"
 
 namespace berth::integration {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Polls `done` every 10 ms until it holds or `timeout` passes; returns its last answer.
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds timeout = 3000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return done();
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
-rapidjson::Value string_array(const std::vector<std::string>& items, rapidjson::Document::AllocatorType& a) {
-  rapidjson::Value out(rapidjson::kArrayType);
-  for (const auto& s : items)
-    out.PushBack(rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a), a);
-  return out;
-}
-
-// Adds a bind mount of the host directory `source` at `destination`.
-void add_bind_mount(BundleFixture& fx, const std::string& source, const std::string& destination) {
-  auto& config = fx.config();
-  auto& a = config.GetAllocator();
-  rapidjson::Value m(rapidjson::kObjectType);
-  m.AddMember("destination", rapidjson::Value(destination.c_str(), a), a);
-  m.AddMember("type", "bind", a);
-  m.AddMember("source", rapidjson::Value(source.c_str(), a), a);
-  m.AddMember("options", string_array({"rbind", "rw"}, a), a);
-  config["mounts"].PushBack(m, a);
-}
-
-void remove_namespace(BundleFixture& fx, const std::string& type) {
-  auto& namespaces = fx.config()["linux"]["namespaces"];
-  for (auto it = namespaces.Begin(); it != namespaces.End(); ++it) {
-    if (type == (*it)["type"].GetString()) {
-      namespaces.Erase(it);
-      return;
-    }
-  }
-}
-
-rapidjson::Document parse_json(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  return d;
-}
-
-// The container's status from `state`, or "" when state fails.
-std::string status_of(BundleFixture& fx, const std::string& id) {
-  RunResult r = fx.berth_oci({"state", id});
-  if (!r.ok()) return "";
-  auto d = parse_json(r.out);
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("status")) return "";
-  return d["status"].GetString();
-}
-
-int pid_of(BundleFixture& fx, const std::string& id) {
-  RunResult r = fx.berth_oci({"state", id});
-  auto d = parse_json(r.out);
-  if (!r.ok() || d.HasParseError() || !d.IsObject() || !d.HasMember("pid")) return -1;
-  return d["pid"].GetInt();
-}
-
-// Alive and not a zombie (an exited init waits for the host's pid 1 to reap it).
-bool process_exists(int pid) {
-  if (pid <= 0) return false;
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return false;
-  auto close = stat->rfind(')');
-  return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] != 'Z' &&
-         (*stat)[close + 2] != 'X';
-}
-
-// The container's cgroup directories that exist on the host (v1: one per hierarchy; v2: one).
-std::vector<std::string> cgroup_dirs_of(const std::string& id) {
-  std::vector<std::string> found;
-  std::vector<std::string> bases = {"/sys/fs/cgroup"};
-  if (auto names = list_dir("/sys/fs/cgroup")) {
-    for (const auto& n : *names) bases.push_back("/sys/fs/cgroup/" + n);
-  }
-  for (const auto& b : bases) {
-    std::string dir = b;
-    dir.append("/berth/").append(id);
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) found.push_back(dir);
-  }
-  return found;
-}
 
 // A running container whose init sleeps; returns its id ("" on failure, with the failure added).
 std::string run_sleeping(BundleFixture& fx) {

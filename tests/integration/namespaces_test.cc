@@ -11,38 +11,12 @@
 
 #include "common/file.h"
 #include "common/strings.h"
+#include "tests/integration/support/config_edit.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/probes.h"
 
 namespace berth::integration {
 namespace {
-
-void set_member(rapidjson::Value& object, const char* name, rapidjson::Value value,
-                rapidjson::Document::AllocatorType& a) {
-  if (object.HasMember(name)) {
-    object[name] = value;
-  } else {
-    object.AddMember(rapidjson::Value(name, a), value, a);
-  }
-}
-
-// Adds {"type": type} (with "path" when given) to linux.namespaces, replacing one of that type.
-void set_namespace(BundleFixture& fx, const std::string& type, const std::string& path = {}) {
-  auto& config = fx.config();
-  auto& a = config.GetAllocator();
-  auto& namespaces = config["linux"]["namespaces"];
-  for (auto it = namespaces.Begin(); it != namespaces.End(); ++it) {
-    if (type == (*it)["type"].GetString()) {
-      namespaces.Erase(it);
-      break;
-    }
-  }
-  rapidjson::Value ns(rapidjson::kObjectType);
-  ns.AddMember("type", rapidjson::Value(type.c_str(), a), a);
-  if (!path.empty()) ns.AddMember("path", rapidjson::Value(path.c_str(), a), a);
-  namespaces.PushBack(ns, a);
-}
-
-RunResult run_container(BundleFixture& fx) { return fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id()}); }
 
 // "net:[4026531840]" for this process (the host side).
 std::string host_namespace(const char* name) {
@@ -50,15 +24,6 @@ std::string host_namespace(const char* name) {
   std::string link = std::string("/proc/self/ns/") + name;
   ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
-// Lines of `text` without the empty ones.
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  for (auto& l : split(text, '\n')) {
-    if (!trim(l).empty()) out.emplace_back(trim(l));
-  }
-  return out;
 }
 
 double uptime_seconds(const std::string& proc_uptime) { return std::strtod(proc_uptime.c_str(), nullptr); }

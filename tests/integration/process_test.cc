@@ -16,44 +16,12 @@
 
 #include "common/file.h"
 #include "common/strings.h"
+#include "tests/integration/support/config_edit.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/probes.h"
 
 namespace berth::integration {
 namespace {
-
-rapidjson::Value string_array(const std::vector<std::string>& items, rapidjson::Document::AllocatorType& a) {
-  rapidjson::Value out(rapidjson::kArrayType);
-  for (const auto& s : items)
-    out.PushBack(rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a), a);
-  return out;
-}
-
-void set_member(rapidjson::Value& object, const char* name, rapidjson::Value value,
-                rapidjson::Document::AllocatorType& a) {
-  if (object.HasMember(name)) {
-    object[name] = value;
-  } else {
-    object.AddMember(rapidjson::Value(name, a), value, a);
-  }
-}
-
-RunResult run_container(BundleFixture& fx) { return fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id()}); }
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  for (auto& l : split(text, '\n')) {
-    if (!trim(l).empty()) out.emplace_back(trim(l));
-  }
-  return out;
-}
-
-// The value of "Name:\t..." in /proc/<pid>/status output.
-std::string status_field(const std::string& status, const std::string& name) {
-  for (const auto& l : split(status, '\n')) {
-    if (starts_with(l, name + ":")) return std::string(trim(std::string_view(l).substr(name.size() + 1)));
-  }
-  return "<no " + name + ">";
-}
 
 constexpr const char* kCapabilitySets[] = {"bounding", "effective", "permitted", "inheritable", "ambient"};
 
@@ -375,22 +343,13 @@ TEST_F(Process, AppArmorProfileOnAHostWithoutAppArmorIsAClearError) {
   EXPECT_FALSE(fx.berth_oci({"state", id}).ok());
 }
 
-// Runs berth-oci through a shell that first opens `redirections` ("3</etc/hostname 7</").
-RunResult berth_oci_with_fds(BundleFixture& fx, const std::string& redirections, std::vector<std::string> args) {
-  std::vector<std::string> argv = {
-      "sh", "-c", "exec " + redirections + "; exec \"$@\"", "sh", berth_oci_binary(), "--root", fx.state_root()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  if (!args.empty() && (args.front() == "run" || args.front() == "create")) fx.track(args.back());
-  return run_cmd(argv);
-}
-
 TEST_F(Process, NoHostFdLeaksIntoTheContainer) {
   BundleFixture fx({.args = {"ls", "/proc/self/fd"}});
   ASSERT_TRUE(fx.ok()) << fx.error();
   // An fd of the test process without O_CLOEXEC, and more opened by the caller of berth-oci.
   int leaky = ::open("/etc/hostname", O_RDONLY);
   ASSERT_GE(leaky, 0);
-  RunResult r = berth_oci_with_fds(fx, "3</etc/hostname 5</ 9</tmp", {"run", "--bundle", fx.bundle(), fx.new_id()});
+  RunResult r = fx.berth_oci_with_fds("3</etc/hostname 5</ 9</tmp", {"run", "--bundle", fx.bundle(), fx.new_id()});
   ::close(leaky);
   ASSERT_TRUE(r.ok()) << r;
   // 0-2, and the fd ls reads the directory with.
@@ -402,7 +361,7 @@ TEST_F(Process, PreserveFdsPassesFd3) {
   ASSERT_TRUE(fx.ok()) << fx.error();
   const std::string file = fx.dir() + "/preserved";
   ASSERT_TRUE(write_file(file, "through fd 3\n").ok());
-  RunResult r = berth_oci_with_fds(fx, "3<'" + file + "' 4</",
+  RunResult r = fx.berth_oci_with_fds("3<'" + file + "' 4</",
                                    {"run", "--preserve-fds", "1", "--bundle", fx.bundle(), fx.new_id()});
   ASSERT_TRUE(r.ok()) << r;
   // fd 3 is kept; fd 4 (not preserved) is closed, and reused by ls for its directory.
@@ -434,14 +393,14 @@ TEST_F(Process, Cve_2024_21626_CwdOutsideRootIsRefused) {
     std::string cwd = "/proc/self/fd/" + std::to_string(fd);
     set_member(config["process"], "cwd", rapidjson::Value(cwd.c_str(), config.GetAllocator()), config.GetAllocator());
     fx.save_config();
-    RunResult r = berth_oci_with_fds(fx, host_fds, {"run", "--bundle", fx.bundle(), fx.new_id()});
+    RunResult r = fx.berth_oci_with_fds(host_fds, {"run", "--bundle", fx.bundle(), fx.new_id()});
     check(r, "cwd " + cwd);
   }
   // A host directory passed in with --preserve-fds.
   auto& config = fx.config();
   set_member(config["process"], "cwd", rapidjson::Value("/proc/self/fd/3"), config.GetAllocator());
   fx.save_config();
-  RunResult preserved = berth_oci_with_fds(fx, "3<'" + host_dir + "'",
+  RunResult preserved = fx.berth_oci_with_fds("3<'" + host_dir + "'",
                                            {"run", "--preserve-fds", "1", "--bundle", fx.bundle(), fx.new_id()});
   check(preserved, "preserved fd 3 on a host directory");
   EXPECT_NE(preserved.exit_code, 0) << "a cwd on a host directory must be refused\n" << preserved;

@@ -7,27 +7,11 @@
 #include <string>
 
 #include "common/file.h"
+#include "tests/integration/support/config_edit.h"
 #include "tests/integration/support/fixture.h"
 
 namespace berth::integration {
 namespace {
-
-// Sets config[section][name] to the JSON value `json`.
-void set_json(BundleFixture& fx, const char* section, const char* name, const char* json) {
-  auto& config = fx.config();
-  auto& a = config.GetAllocator();
-  rapidjson::Document value(&a);
-  value.Parse(json);
-  ASSERT_FALSE(value.HasParseError()) << json;
-  rapidjson::Value& object = config[section];
-  if (object.HasMember(name)) object.RemoveMember(name);
-  object.AddMember(rapidjson::Value(name, a), rapidjson::Value(value, a), a);
-}
-
-void set_args(BundleFixture& fx, const std::string& script) {
-  std::string json = R"(["sh", "-c", ")" + script + R"("])";
-  set_json(fx, "process", "args", json.c_str());
-}
 
 bool v1_controller(const char* name) { return path_exists(std::string("/sys/fs/cgroup/") + name + "/cgroup.procs"); }
 
@@ -41,9 +25,9 @@ TEST(Resources, LimitsAreWrittenToTheContainersCgroups) {
   set_json(fx, "linux", "resources",
            R"({"memory": {"limit": 67108864}, "pids": {"limit": 42},
                "cpu": {"shares": 512, "quota": 50000, "period": 100000}})");
-  set_args(fx,
-           "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
-           "/sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  set_args(fx, {"sh", "-c",
+                "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+                "/sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us"});
   fx.save_config();
   RunResult r = fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id("res")});
   ASSERT_TRUE(r.ok()) << r;
@@ -57,7 +41,7 @@ TEST(Resources, PidsLimitStopsForks) {
   ASSERT_TRUE(fx.ok()) << fx.error();
   set_json(fx, "linux", "resources", R"({"pids": {"limit": 3}})");
   // sh is one task; with a limit of 3, the fourth concurrent process must fail to fork.
-  set_args(fx, "sleep 5 & sleep 5 & sleep 5 & echo forked; kill %1 %2 2>/dev/null; true");
+  set_args(fx, {"sh", "-c", "sleep 5 & sleep 5 & sleep 5 & echo forked; kill %1 %2 2>/dev/null; true"});
   fx.save_config();
   RunResult r = fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id("pids")});
   EXPECT_NE(r.err.find("Resource temporarily unavailable"), std::string::npos) << r;
@@ -70,7 +54,8 @@ TEST(Resources, DenyAllDevicesKeepsStandardDevicesAndBlocksOthers) {
   ASSERT_TRUE(fx.ok()) << fx.error();
   set_json(fx, "linux", "resources", R"({"devices": [{"allow": false, "access": "rwm"}]})");
   // /dev/kmsg (1:11) is not among the standard devices: opening a node of it must fail.
-  set_args(fx, "echo ok > /dev/null && echo null-ok; mknod /tmp/kmsg c 1 11; head -c1 /tmp/kmsg; rm -f /tmp/kmsg");
+  set_args(fx,
+           {"sh", "-c", "echo ok > /dev/null && echo null-ok; mknod /tmp/kmsg c 1 11; head -c1 /tmp/kmsg; rm -f /tmp/kmsg"});
   fx.save_config();
   RunResult r = fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id("dev")});
   EXPECT_NE(r.out.find("null-ok"), std::string::npos) << r;

@@ -8,44 +8,17 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "common/file.h"
 #include "common/strings.h"
+#include "tests/integration/support/config_edit.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/probes.h"
 
 namespace berth::integration {
 namespace {
-
-rapidjson::Value string_array(const std::vector<std::string>& items, rapidjson::Document::AllocatorType& a) {
-  rapidjson::Value out(rapidjson::kArrayType);
-  for (const auto& s : items)
-    out.PushBack(rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a), a);
-  return out;
-}
-
-void set_member(rapidjson::Value& object, const char* name, rapidjson::Value value,
-                rapidjson::Document::AllocatorType& a) {
-  if (object.HasMember(name)) {
-    object[name] = value;
-  } else {
-    object.AddMember(rapidjson::Value(name, a), value, a);
-  }
-}
-
-void add_mount(BundleFixture& fx, const std::string& destination, const std::string& type, const std::string& source,
-               const std::vector<std::string>& options) {
-  auto& config = fx.config();
-  auto& a = config.GetAllocator();
-  rapidjson::Value m(rapidjson::kObjectType);
-  m.AddMember("destination", rapidjson::Value(destination.c_str(), a), a);
-  m.AddMember("type", rapidjson::Value(type.c_str(), a), a);
-  m.AddMember("source", rapidjson::Value(source.c_str(), a), a);
-  m.AddMember("options", string_array(options, a), a);
-  config["mounts"].PushBack(m, a);
-}
 
 void set_paths(BundleFixture& fx, const char* field, const std::vector<std::string>& paths) {
   auto& config = fx.config();
@@ -60,28 +33,6 @@ void set_sysctl(BundleFixture& fx, const std::string& key, const std::string& va
   set_member(config["linux"], "sysctl", std::move(sysctl), a);
 }
 
-RunResult run_container(BundleFixture& fx) { return fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id()}); }
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  for (auto& l : split(text, '\n')) {
-    if (!trim(l).empty()) out.emplace_back(trim(l));
-  }
-  return out;
-}
-
-// Mount points (field 5 of mountinfo) of this process at or below `dir`.
-std::vector<std::string> host_mounts_under(const std::string& dir) {
-  std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto f = split(line, ' ');
-    if (f.size() > 4 && (f[4] == dir || starts_with(f[4], dir + "/"))) out.push_back(f[4]);
-  }
-  return out;
-}
-
 // A host directory /tmp/berth-it-host-target-XXXXXX outside every bundle, removed at scope exit.
 class HostDir {
  public:
@@ -91,7 +42,7 @@ class HostDir {
   }
   ~HostDir() {
     if (path_.empty()) return;
-    for (const auto& m : host_mounts_under(path_)) ::umount2(m.c_str(), MNT_DETACH);
+    for (const auto& m : mount_points_under(path_)) ::umount2(m.c_str(), MNT_DETACH);
     (void)remove_tree(path_);
   }
   HostDir(const HostDir&) = delete;
@@ -113,7 +64,7 @@ class SharedMount {
   }
   ~SharedMount() {
     if (!mounted_) return;
-    auto mounts = host_mounts_under(dir_);
+    auto mounts = mount_points_under(dir_);
     std::sort(mounts.rbegin(), mounts.rend());
     for (const auto& m : mounts) ::umount2(m.c_str(), MNT_DETACH);
     ::umount2(dir_.c_str(), MNT_DETACH);
@@ -308,7 +259,7 @@ TEST_F(Rootfs, SymlinkMountDestinationStaysInsideRootfs) {
   struct stat after {};
   ASSERT_EQ(::stat(target.path().c_str(), &after), 0);
   EXPECT_EQ(after.st_dev, before.st_dev) << target.path() << " became a mount point";
-  EXPECT_TRUE(host_mounts_under(target.path()).empty()) << "a mount landed on the host path " << target.path();
+  EXPECT_TRUE(mount_points_under(target.path()).empty()) << "a mount landed on the host path " << target.path();
   auto listing = list_dir(target.path());
   ASSERT_TRUE(listing.ok());
   EXPECT_EQ(*listing, std::vector<std::string>{"host-marker"}) << "the host directory was written to";
@@ -333,7 +284,7 @@ TEST_F(Rootfs, DotDotMountDestinationStaysInsideRootfs) {
   add_mount(fx, "/../../../../.." + target.path(), "tmpfs", "tmpfs", {"size=1m"});
   fx.save_config();
   RunResult r = run_container(fx);
-  EXPECT_TRUE(host_mounts_under(target.path()).empty()) << "a mount landed on the host path " << target.path();
+  EXPECT_TRUE(mount_points_under(target.path()).empty()) << "a mount landed on the host path " << target.path();
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(r.out, "1\n");
   EXPECT_TRUE(path_exists(fx.rootfs() + target.path()));
@@ -473,7 +424,7 @@ TEST_F(Rootfs, RootfsPropagationPrivateUnderASharedHostMountLeaksNothing) {
   SharedMount shared(fx.dir());
   ASSERT_TRUE(shared.ok()) << "cannot make " << fx.dir() << " a shared mount";
   RunResult r = run_container(fx);
-  auto leaked = host_mounts_under(fx.dir() + "/bundle");
+  auto leaked = mount_points_under(fx.dir() + "/bundle");
   EXPECT_TRUE(leaked.empty()) << "container mounts propagated to the host: " << join(leaked, ", ");
   EXPECT_TRUE(r.ok()) << r;
   EXPECT_EQ(root_propagation_fields(std::string(trim(r.out))), "") << r.out;
@@ -485,7 +436,7 @@ TEST_F(Rootfs, DefaultPropagationUnderASharedHostMountLeaksNothing) {
   SharedMount shared(fx.dir());
   ASSERT_TRUE(shared.ok()) << "cannot make " << fx.dir() << " a shared mount";
   RunResult r = run_container(fx);
-  auto leaked = host_mounts_under(fx.dir() + "/bundle");
+  auto leaked = mount_points_under(fx.dir() + "/bundle");
   EXPECT_TRUE(leaked.empty()) << "container mounts propagated to the host: " << join(leaked, ", ");
   ASSERT_TRUE(r.ok()) << r;
   // rslave by default: the root still receives the host's mounts.

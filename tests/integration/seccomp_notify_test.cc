@@ -6,16 +6,17 @@
 #include <rapidjson/document.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <chrono>
 #include <string>
 #include <thread>
 
 #include "common/fd.h"
+#include "tests/integration/support/config_edit.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/unix_socket.h"
 
 namespace berth::integration {
 namespace {
@@ -24,13 +25,12 @@ namespace {
 // notification with -EROFS until the listener closes (the container is gone).
 class RefusingAgent {
  public:
+  static constexpr std::chrono::milliseconds kPatience{20000};
+
   explicit RefusingAgent(std::string path) : path_(std::move(path)) {
-    sock_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
-    ok_ = sock_ && ::bind(sock_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-          ::listen(sock_.get(), 1) == 0;
+    std::string error;
+    sock_ = listen_unix(path_, 1, error);
+    ok_ = static_cast<bool>(sock_);
     if (ok_) thread_ = std::thread([this] { serve(); });
   }
   RefusingAgent(const RefusingAgent&) = delete;
@@ -45,33 +45,17 @@ class RefusingAgent {
 
  private:
   void serve() {
-    pollfd p{sock_.get(), POLLIN, 0};
-    if (::poll(&p, 1, 20000) != 1) return;
-    UniqueFd conn(::accept4(sock_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    std::string error;
+    UniqueFd conn = accept_within(sock_.get(), kPatience, error);
     if (!conn) return;
-    char buf[8192] = {};
-    iovec iov{buf, sizeof buf - 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC);
-    if (n <= 0) return;
-    state_.assign(buf, static_cast<size_t>(n));
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return;
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    UniqueFd listener(fd);
-    answer_all(listener.get());
+    UniqueFd listener = receive_fd(conn.get(), kPatience, 8191, state_, error);
+    if (listener) answer_all(listener.get());
   }
 
   void answer_all(int listener) {
     for (;;) {
       pollfd p{listener, POLLIN, 0};
-      if (::poll(&p, 1, 20000) != 1 || (p.revents & POLLIN) == 0) return;
+      if (::poll(&p, 1, static_cast<int>(kPatience.count())) != 1 || (p.revents & POLLIN) == 0) return;
       seccomp_notif req{};
       if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) return;
       seccomp_notif_resp resp{};
@@ -97,16 +81,10 @@ TEST(SeccompNotify, AgentGetsTheListenerAndAnswersTheSyscall) {
   RefusingAgent agent(socket_path);
   ASSERT_TRUE(agent.ok()) << "cannot listen on " << socket_path;
 
-  auto& config = fx.config();
-  auto& a = config.GetAllocator();
   std::string seccomp = R"({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": ")" + socket_path +
                         R"(", "listenerMetadata": "berth-test", "syscalls": [{"names": ["mkdir", "mkdirat"],
                             "action": "SCMP_ACT_NOTIFY"}]})";
-  rapidjson::Document value(&a);
-  value.Parse(seccomp.c_str());
-  ASSERT_FALSE(value.HasParseError());
-  if (config["linux"].HasMember("seccomp")) config["linux"].RemoveMember("seccomp");
-  config["linux"].AddMember("seccomp", rapidjson::Value(value, a), a);
+  ASSERT_NO_FATAL_FAILURE(set_json(fx, "linux", "seccomp", seccomp));
   fx.save_config();
 
   std::string id = fx.new_id("notify");

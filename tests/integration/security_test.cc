@@ -19,7 +19,9 @@
 #include "common/fd.h"
 #include "common/file.h"
 #include "common/strings.h"
+#include "tests/integration/support/config_edit.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/probes.h"
 
 namespace berth::integration {
 namespace {
@@ -30,25 +32,10 @@ using std::chrono::seconds;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-void set_args(BundleFixture& fx, const std::vector<std::string>& args) {
-  auto& config = fx.config();
-  auto& alloc = config.GetAllocator();
-  rapidjson::Value array(rapidjson::kArrayType);
-  for (const auto& a : args) array.PushBack(rapidjson::Value(a.c_str(), alloc), alloc);
-  config["process"]["args"] = array;
-}
-
-void set_cwd(BundleFixture& fx, const std::string& cwd) {
-  auto& config = fx.config();
-  config["process"]["cwd"].SetString(cwd.c_str(), config.GetAllocator());
-}
-
-std::set<std::string> lines_of(const std::string& text) {
-  std::set<std::string> out;
-  for (const auto& line : split(text, '\n')) {
-    if (!trim(line).empty()) out.insert(std::string(trim(line)));
-  }
-  return out;
+// The distinct lines of `text`, sorted.
+std::set<std::string> line_set(const std::string& text) {
+  std::vector<std::string> lines = lines_of(text);
+  return {lines.begin(), lines.end()};
 }
 
 std::string joined(const std::set<std::string>& s) { return join(std::vector<std::string>(s.begin(), s.end()), ","); }
@@ -174,23 +161,6 @@ void use_default_spec(BundleFixture& fx, const std::vector<std::string>& args) {
   fx.save_config();
 }
 
-std::vector<std::string> string_array(const rapidjson::Value& v) {
-  std::vector<std::string> out;
-  if (!v.IsArray()) return out;
-  for (const auto& e : v.GetArray()) {
-    if (e.IsString()) out.emplace_back(e.GetString());
-  }
-  return out;
-}
-
-// The value of "Key:\t..." in /proc/<pid>/status text.
-std::string status_field(const std::string& status, const std::string& key) {
-  for (const auto& line : split(status, '\n')) {
-    if (starts_with(line, key + ":")) return std::string(trim(line.substr(key.size() + 1)));
-  }
-  return {};
-}
-
 // ---------------------------------------------------------------------------------------------
 // CVE-2019-5736: a container must never get the runtime binary to write to.
 
@@ -314,7 +284,7 @@ TEST(Security, Cve_2024_21626_NoHostFdLeaksIntoContainer) {
   const std::set<std::string> expected = {"0", "1", "2", "3"};
   RunResult run = fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id("run")});
   ASSERT_TRUE(run.ok()) << run;
-  EXPECT_EQ(joined(lines_of(run.out)), joined(expected))
+  EXPECT_EQ(joined(line_set(run.out)), joined(expected))
       << "fds in the container beyond stdio; the test process holds " << inherited.describe() << "\n"
       << run;
 
@@ -327,12 +297,12 @@ TEST(Security, Cve_2024_21626_NoHostFdLeaksIntoContainer) {
   ASSERT_TRUE(start.ok()) << start;
   RunResult exec = fx.berth_oci({"exec", id, "ls", "/proc/self/fd"});
   ASSERT_TRUE(exec.ok()) << exec;
-  EXPECT_EQ(joined(lines_of(exec.out)), joined(expected))
+  EXPECT_EQ(joined(line_set(exec.out)), joined(expected))
       << "fds in an exec'd process beyond stdio; the test process holds " << inherited.describe() << "\n"
       << exec;
   RunResult init_fds = fx.berth_oci({"exec", id, "ls", "/proc/1/fd"});
   ASSERT_TRUE(init_fds.ok()) << init_fds;
-  EXPECT_EQ(joined(lines_of(init_fds.out)), "0,1,2") << "fds of the started container's init\n" << init_fds;
+  EXPECT_EQ(joined(line_set(init_fds.out)), "0,1,2") << "fds of the started container's init\n" << init_fds;
 }
 
 // What `sh -c 'pwd; ls -a'` printed must show nothing of the host directories the fds led to.
@@ -430,8 +400,8 @@ TEST(Security, DefaultSpecMasksAndWriteProtectsProcAndSys) {
   ASSERT_TRUE(fx.ok()) << fx.error();
   use_default_spec(fx, {"true"});
   if (testing::Test::HasFatalFailure()) return;
-  const auto masked = string_array(fx.config()["linux"]["maskedPaths"]);
-  const auto readonly = string_array(fx.config()["linux"]["readonlyPaths"]);
+  const auto masked = strings_of(fx.config()["linux"]["maskedPaths"]);
+  const auto readonly = strings_of(fx.config()["linux"]["readonlyPaths"]);
   ASSERT_FALSE(masked.empty()) << "berth-oci spec has no linux.maskedPaths";
   ASSERT_FALSE(readonly.empty()) << "berth-oci spec has no linux.readonlyPaths";
 

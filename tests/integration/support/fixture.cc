@@ -93,47 +93,6 @@ void write_available(UniqueFd& fd, std::string_view data, size_t& written) {
   fd.reset();
 }
 
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-// Starts argv with stdin, stdout and stderr on the given fds (stdin -1: /dev/null), in a new
-// process group, with default signal dispositions and an empty signal mask.
-Result<pid_t> spawn(const std::vector<std::string>& argv, int in, int out, int err) {
-  std::vector<char*> cargv;
-  cargv.reserve(argv.size() + 1);
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));  // NOLINT: posix_spawn's signature
-  cargv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  if (in >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, in, STDIN_FILENO);
-  } else {
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  }
-  posix_spawn_file_actions_adddup2(&actions, out, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err, STDERR_FILENO);
-  sigset_t all;
-  sigset_t none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Error::from_errno("start " + argv[0], rc);
-  return pid;
-}
-
 // Feeds stdin, reads stdout and stderr until `pid` exits or the timeout kills its process
 // group; sets exit_code, out, err and timed_out.
 void collect_until_exit(pid_t pid, UniqueFd& in, UniqueFd& out, UniqueFd& err, std::string_view stdin_data,
@@ -180,6 +139,45 @@ void collect_until_exit(pid_t pid, UniqueFd& in, UniqueFd& out, UniqueFd& err, s
 
 }  // namespace
 
+int exit_code_of(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return -1;
+}
+
+Result<pid_t> spawn_in_own_group(const std::vector<std::string>& argv, int in, int out, int err) {
+  std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));  // NOLINT: posix_spawn's signature
+  cargv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  if (in >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, in, STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&actions, out, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err, STDERR_FILENO);
+  sigset_t all;
+  sigset_t none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Error::from_errno("start " + argv[0], rc);
+  return pid;
+}
+
 std::ostream& operator<<(std::ostream& os, const RunResult& r) {
   os << "command: " << r.command << "\n";
   if (r.timed_out) {
@@ -211,7 +209,7 @@ RunResult run_cmd(const std::vector<std::string>& argv, const std::string& stdin
       return result;
     }
   }
-  auto pid = spawn(argv, stdin_data.empty() ? -1 : in->read.get(), out->write.get(), err->write.get());
+  auto pid = spawn_in_own_group(argv, stdin_data.empty() ? -1 : in->read.get(), out->write.get(), err->write.get());
   in->read.reset();
   out->write.reset();
   err->write.reset();
@@ -312,14 +310,38 @@ void BundleFixture::track(const std::string& id) {
   if (std::find(ids_.begin(), ids_.end(), id) == ids_.end()) ids_.push_back(id);
 }
 
-RunResult BundleFixture::berth_oci(const std::vector<std::string>& args, const std::string& stdin_data,
-                                   std::chrono::seconds timeout) {
+std::vector<std::string> BundleFixture::berth_oci_argv(const std::vector<std::string>& args) {
   runtime_used_ = true;
   // runc's grammar: the container id is the last argument of create and run.
   if (!args.empty() && (args.front() == "create" || args.front() == "run")) track(args.back());
   std::vector<std::string> argv = {berth_oci_binary(), "--root", state_root_};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_cmd(argv, stdin_data, timeout);
+  return argv;
+}
+
+RunResult BundleFixture::berth_oci(const std::vector<std::string>& args, const std::string& stdin_data,
+                                   std::chrono::seconds timeout) {
+  return run_cmd(berth_oci_argv(args), stdin_data, timeout);
+}
+
+RunResult BundleFixture::berth_oci_with_fds(const std::string& redirections, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"sh", "-c", "exec " + redirections + "; exec \"$@\"", "sh"};
+  std::vector<std::string> runtime = berth_oci_argv(args);
+  argv.insert(argv.end(), runtime.begin(), runtime.end());
+  return run_cmd(argv);
+}
+
+RunResult run_container(BundleFixture& fx) { return fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id()}); }
+
+std::vector<std::string> mount_points_under(const std::string& dir) {
+  std::vector<std::string> out;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::vector<std::string> fields = split(line, ' ');
+    if (fields.size() > 4 && (fields[4] == dir || starts_with(fields[4], dir + "/"))) out.push_back(fields[4]);
+  }
+  return out;
 }
 
 void BundleFixture::delete_containers() {
@@ -340,14 +362,8 @@ void BundleFixture::delete_containers() {
 // A mount under the temp dir is a leak (the runtime should have undone it): report it, then
 // detach it so that removing the directory never crosses into another file system.
 void BundleFixture::detach_leftover_mounts() {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::vector<std::string> leaked;
-  std::string line;
-  const std::string under = dir_ + "/";
-  while (std::getline(mountinfo, line)) {
-    std::vector<std::string> fields = split(line, ' ');
-    if (fields.size() > 4 && starts_with(fields[4], under)) leaked.push_back(fields[4]);
-  }
+  std::vector<std::string> leaked = mount_points_under(dir_);
+  std::erase(leaked, dir_);
   if (leaked.empty()) return;
   std::sort(leaked.rbegin(), leaked.rend());  // deepest first
   ADD_FAILURE() << "mounts left under " << dir_ << ": " << join(leaked, ", ");

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/result.h"
 
 namespace berth::integration {
 
@@ -36,6 +39,14 @@ std::ostream& operator<<(std::ostream& os, const RunResult& r);
 // after `timeout` the whole process group is killed and timed_out is set.
 RunResult run_cmd(const std::vector<std::string>& argv, const std::string& stdin_data = {},
                   std::chrono::seconds timeout = std::chrono::seconds(30));
+
+// Starts argv (argv[0] looked up in PATH) in a process group of its own, with default signal
+// dispositions and an empty signal mask; stdin from `in` (-1: /dev/null), stdout and stderr
+// on `out` and `err`. The caller reaps it.
+Result<pid_t> spawn_in_own_group(const std::vector<std::string>& argv, int in, int out, int err);
+
+// A wait(2) status as RunResult counts it: the exit status, 128 + N when killed by signal N.
+int exit_code_of(int wait_status);
 
 // What the busybox bundle runs and how (scripts/make-busybox-fixture.sh bundle).
 struct BundleOptions {
@@ -81,8 +92,12 @@ class BundleFixture {
   // Runs the built berth-oci with `--root state_root()` before args.
   RunResult berth_oci(const std::vector<std::string>& args, const std::string& stdin_data = {},
                       std::chrono::seconds timeout = std::chrono::seconds(30));
+  // Runs berth_oci(args) through a shell that first opens `redirections` ("3</etc/hostname
+  // 7</"): fds a careless caller leaves open for the runtime to inherit.
+  RunResult berth_oci_with_fds(const std::string& redirections, const std::vector<std::string>& args);
 
  private:
+  std::vector<std::string> berth_oci_argv(const std::vector<std::string>& args);
   void make_bundle(const BundleOptions& options);
   void delete_containers();
   void detach_leftover_mounts();
@@ -96,6 +111,12 @@ class BundleFixture {
   bool runtime_used_ = false;
   std::vector<std::string> ids_;
 };
+
+// Runs the bundle's container in the foreground under a new id: `run --bundle <bundle> <id>`.
+RunResult run_container(BundleFixture& fx);
+
+// The mount points of this process (field 5 of /proc/self/mountinfo) at or below `dir`.
+std::vector<std::string> mount_points_under(const std::string& dir);
 
 // The built berth-oci, and the fixture builder script of this source tree.
 std::string berth_oci_binary();

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,11 +11,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "common/fd.h"
 #include "common/file.h"
 #include "common/strings.h"
 
@@ -32,51 +31,6 @@ std::string read_link(const std::string& path) {
   if (n < 0) return {};
   buf.resize(static_cast<size_t>(n));
   return buf;
-}
-
-// The mount points of the cgroup hierarchies: one per super block, the mount of its root
-// ("/"), so that a bind of a sub-cgroup somewhere else (a container's view) is never taken.
-std::vector<std::string> cgroup_mount_points() {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::vector<std::string> points;
-  std::vector<std::string> seen_devices;
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    std::vector<std::string> f = split(line, ' ');
-    auto dash = std::find(f.begin(), f.end(), "-");
-    if (dash == f.end() || dash + 1 == f.end() || f.size() < 5) continue;
-    const std::string& fstype = *(dash + 1);
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
-    if (f[3] != "/") continue;
-    if (std::find(seen_devices.begin(), seen_devices.end(), f[2]) != seen_devices.end()) continue;
-    seen_devices.push_back(f[2]);
-    points.push_back(f[4]);
-  }
-  return points;
-}
-
-// Directories under `dir` (itself included), deepest first.
-void collect_dirs_post_order(const std::string& dir, std::vector<std::string>& out) {
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name == "." || name == ".." || e->d_type != DT_DIR) continue;
-      std::string sub = dir;
-      sub += '/';
-      sub += name;
-      collect_dirs_post_order(sub, out);
-    }
-    ::closedir(d);
-  }
-  out.push_back(dir);
-}
-
-void kill_cgroup_members(const std::string& dir) {
-  auto procs = read_file(dir + "/cgroup.procs");
-  if (!procs) return;
-  for (const auto& line : split(*procs, '\n')) {
-    if (auto pid = parse_uint(trim(line)); pid && *pid > 0) ::kill(static_cast<pid_t>(*pid), SIGKILL);
-  }
 }
 
 }  // namespace
@@ -101,32 +55,11 @@ std::string find_program(const std::string& name) {
 std::string BackgroundProcess::start(const std::vector<std::string>& argv, const std::string& log_path) {
   if (pid_ > 0) return "already started";
   if (argv.empty()) return "empty argv";
-  std::vector<char*> cargv;
-  cargv.reserve(argv.size() + 1);
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));  // NOLINT: posix_spawn's signature
-  cargv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  sigset_t all;
-  sigset_t none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return "start " + argv[0] + ": " + std::strerror(rc);
-  pid_ = pid;
+  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!log) return "open " + log_path + ": " + std::strerror(errno);
+  auto pid = spawn_in_own_group(argv, -1, log.get(), log.get());
+  if (!pid) return pid.error().message();
+  pid_ = *pid;
   exit_code_ = -1;
   return {};
 }
@@ -136,9 +69,7 @@ bool BackgroundProcess::running() {
   int status = 0;
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == 0) return true;
-  if (r == pid_) {
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
-  }
+  if (r == pid_) exit_code_ = exit_code_of(status);
   pid_ = -1;
   return false;
 }
@@ -153,7 +84,7 @@ int BackgroundProcess::stop(std::chrono::seconds grace) {
   }
   ::kill(pid_, SIGKILL);
   int status = 0;
-  if (::waitpid(pid_, &status, 0) == pid_) exit_code_ = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+  if (::waitpid(pid_, &status, 0) == pid_) exit_code_ = exit_code_of(status);
   pid_ = -1;
   return exit_code_;
 }
@@ -225,53 +156,6 @@ std::string make_lowercase_temp_dir(std::string_view prefix, std::string& error)
   }
   error = "no free temp dir name for /tmp/" + std::string(prefix);
   return {};
-}
-
-std::string remove_cgroup_tree(const std::string& relative) {
-  std::string rel = relative;
-  while (!rel.empty() && rel.front() == '/') rel.erase(rel.begin());
-  if (!starts_with(rel, "berth") || rel.find("..") != std::string::npos) {
-    return "refusing to remove cgroup " + relative + ": tests only touch cgroups named berth…\n";
-  }
-  std::string left;
-  for (const auto& mp : cgroup_mount_points()) {
-    std::string top = mp;
-    top += '/';
-    top += rel;
-    if (!path_exists(top)) continue;
-    std::vector<std::string> dirs;
-    collect_dirs_post_order(top, dirs);
-    for (const auto& dir : dirs) {
-      const auto deadline = Clock::now() + std::chrono::seconds(5);
-      for (;;) {
-        if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
-        if (errno != EBUSY || Clock::now() >= deadline) {
-          left += dir + ": " + std::strerror(errno) + "\n";
-          break;
-        }
-        kill_cgroup_members(dir);
-        std::this_thread::sleep_for(kPoll);
-      }
-    }
-  }
-  return left;
-}
-
-std::vector<std::string> cgroup_dirs_below(const std::string& relative) {
-  std::string rel = relative;
-  while (!rel.empty() && rel.front() == '/') rel.erase(rel.begin());
-  std::vector<std::string> out;
-  for (const auto& mp : cgroup_mount_points()) {
-    std::string top = mp;
-    top += '/';
-    top += rel;
-    if (!path_exists(top)) continue;
-    std::vector<std::string> dirs;
-    collect_dirs_post_order(top, dirs);
-    dirs.pop_back();  // top itself
-    out.insert(out.end(), dirs.begin(), dirs.end());
-  }
-  return out;
 }
 
 std::vector<pid_t> kill_processes_mentioning(const std::string& needle) {

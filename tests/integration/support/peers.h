@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/integration/support/cgroups.h"
 #include "tests/integration/support/fixture.h"
 
 namespace berth::integration {
@@ -77,15 +78,6 @@ class PrivateMountNamespace {
 // names an image pulled from oci:DIR after DIR, and image names must be lowercase.
 // Returns "" (and sets `error`) on failure.
 std::string make_lowercase_temp_dir(std::string_view prefix, std::string& error);
-
-// Removes the cgroup `relative` ("/berth-…") and everything below it from every mounted
-// hierarchy (v1 and v2), killing by pid any process still in it. Returns what it could
-// not remove, one per line; "" when all is gone.
-std::string remove_cgroup_tree(const std::string& relative);
-
-// The cgroup directories below `relative` (not itself), in every hierarchy, as
-// "<mount point>/<relative>/<sub dir>".
-std::vector<std::string> cgroup_dirs_below(const std::string& relative);
 
 // SIGKILLs, by pid, every process (other than this one) whose command line contains
 // `needle`: the shims and monitors a peer daemon left behind. Returns the pids killed.
