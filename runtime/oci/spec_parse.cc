@@ -9,8 +9,7 @@
 #include "runtime/oci/spec.h"
 #include "runtime/oci/spec_parse_internal.h"
 
-namespace berth::oci {
-namespace detail {
+namespace berth::oci::detail {
 
 Error field_error(const JsonNode& obj, std::string_view key, std::string_view problem) {
   std::string message = obj.path();
@@ -52,16 +51,11 @@ Status expect_absolute(const JsonNode& node, std::string_view path) {
 
 Status read_names(const JsonNode& obj, std::string_view key, std::span<const std::string_view> allowed,
                   std::string_view what, std::vector<std::string>& out) {
-  auto f = obj.field(key);
-  if (!f) return ok();
-  BERTH_ASSIGN(auto items, f->as_array());
-  out.reserve(items.size());
-  for (const auto& item : items) {
+  return read_each(obj, key, out, [&](const JsonNode& item) -> Result<std::string> {
     BERTH_ASSIGN(std::string name, item.as_string());
     if (!one_of(allowed, name)) return item.error("unknown " + std::string(what) + " " + quoted(name));
-    out.push_back(std::move(name));
-  }
-  return ok();
+    return name;
+  });
 }
 
 std::string quoted(std::string_view s) {
@@ -76,16 +70,7 @@ std::string quoted(std::string_view s) {
   return out;
 }
 
-}  // namespace detail
-
 namespace {
-
-using detail::expect_absolute;
-using detail::expect_object;
-using detail::quoted;
-using detail::read_field;
-using detail::read_list;
-using detail::read_required;
 
 bool all_digits(std::string_view s) {
   if (s.empty()) return false;
@@ -133,8 +118,8 @@ Status parse_mount(const JsonNode& node, Mount& m) {
   BERTH_TRY(read_field(node, "type", m.type));
   BERTH_TRY(read_field(node, "source", m.source));
   BERTH_TRY(read_field(node, "options", m.options));
-  BERTH_TRY(detail::read_id_mappings(node, "uidMappings", m.uid_mappings));
-  return detail::read_id_mappings(node, "gidMappings", m.gid_mappings);
+  BERTH_TRY(read_id_mappings(node, "uidMappings", m.uid_mappings));
+  return read_id_mappings(node, "gidMappings", m.gid_mappings);
 }
 
 Status parse_hook(const JsonNode& node, Hook& hook) {
@@ -164,7 +149,7 @@ Status parse_hooks(const JsonNode& doc, Spec& spec) {
 }
 
 Status parse_annotations(const JsonNode& doc, Spec& spec) {
-  BERTH_TRY(detail::read_string_map(doc, "annotations", spec.annotations));
+  BERTH_TRY(read_string_map(doc, "annotations", spec.annotations));
   if (spec.annotations.count("") != 0) return doc.field("annotations")->error("keys must not be empty");
   return ok();
 }
@@ -193,7 +178,7 @@ Status check_time_namespace(const Linux& section) {
 Status parse_linux_section(const JsonNode& doc, Spec& spec) {
   auto node = doc.field("linux");
   if (!node) return ok();
-  BERTH_ASSIGN(spec.linux, detail::parse_linux(*node));
+  BERTH_ASSIGN(spec.linux, parse_linux(*node));
   BERTH_TRY(check_user_namespace(*spec.linux));
   return check_time_namespace(*spec.linux);
 }
@@ -205,7 +190,7 @@ Result<Spec> spec_from_document(const JsonDocument& doc) {
   BERTH_TRY(parse_version(root, spec));
   BERTH_TRY(parse_root(root, spec));
   if (auto process = root.field("process")) {
-    BERTH_ASSIGN(spec.process, detail::parse_process_object(*process));
+    BERTH_ASSIGN(spec.process, parse_process_object(*process));
   }
   BERTH_TRY(read_field(root, "hostname", spec.hostname));
   BERTH_TRY(read_field(root, "domainname", spec.domainname));
@@ -217,10 +202,13 @@ Result<Spec> spec_from_document(const JsonDocument& doc) {
 }
 
 }  // namespace
+}  // namespace berth::oci::detail
+
+namespace berth::oci {
 
 Result<Spec> parse_spec(std::string_view json) {
   BERTH_ASSIGN(JsonDocument doc, JsonDocument::parse(json, "config.json"));
-  return spec_from_document(doc);
+  return detail::spec_from_document(doc);
 }
 
 Result<Process> parse_process(std::string_view json) {
@@ -232,7 +220,7 @@ Result<Spec> load_spec(const std::string& bundle_dir) {
   std::string path = path_join(bundle_dir, "config.json");
   BERTH_ASSIGN(std::string text, read_file(path));
   BERTH_ASSIGN(JsonDocument doc, JsonDocument::parse(text, path));
-  return spec_from_document(doc).context(path);
+  return detail::spec_from_document(doc).context(path);
 }
 
 }  // namespace berth::oci

@@ -108,19 +108,31 @@ Status read_required(const JsonNode& obj, std::string_view key, T& out) {
   return ok();
 }
 
-// Parses each element of the optional array `key`, which must be an object, with
-// `parse_one(const JsonNode&, T&) -> Status` into a new element of `out`.
+// Reads each element of the optional array `key` with `parse_one(const JsonNode&) -> Result<T>`
+// and appends it to `out`; the first error, which names the element's path, stops the read.
 template <typename T, typename Parse>
-Status read_list(const JsonNode& obj, std::string_view key, std::vector<T>& out, Parse parse_one) {
+Status read_each(const JsonNode& obj, std::string_view key, std::vector<T>& out, Parse parse_one) {
   auto node = obj.field(key);
   if (!node) return ok();
   BERTH_ASSIGN(auto items, node->as_array());
   out.reserve(items.size());
   for (const auto& item : items) {
-    BERTH_TRY(expect_object(item));
-    BERTH_TRY(parse_one(item, out.emplace_back()));
+    BERTH_ASSIGN(T value, parse_one(item));
+    out.push_back(std::move(value));
   }
   return ok();
+}
+
+// Parses each element of the optional array `key`, which must be an object, with
+// `parse_one(const JsonNode&, T&) -> Status` into a new element of `out`.
+template <typename T, typename Parse>
+Status read_list(const JsonNode& obj, std::string_view key, std::vector<T>& out, Parse parse_one) {
+  return read_each(obj, key, out, [&parse_one](const JsonNode& item) -> Result<T> {
+    BERTH_TRY(expect_object(item));
+    T value;
+    BERTH_TRY(parse_one(item, value));
+    return value;
+  });
 }
 
 // Reads an optional array of names, each one of `allowed`; an unknown one is reported at

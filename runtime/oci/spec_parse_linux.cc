@@ -8,15 +8,8 @@
 #include "runtime/oci/spec.h"
 #include "runtime/oci/spec_parse_internal.h"
 
-namespace berth::oci {
+namespace berth::oci::detail {
 namespace {
-
-using detail::expect_absolute;
-using detail::expect_object;
-using detail::one_of;
-using detail::quoted;
-using detail::read_field;
-using detail::read_required;
 
 constexpr std::array<std::string_view, 8> kNamespaceTypes{"pid", "network", "mount",  "ipc",
                                                           "uts", "user",    "cgroup", "time"};
@@ -39,19 +32,14 @@ Result<Namespace> parse_namespace(const JsonNode& node) {
 }
 
 Status parse_namespaces(const JsonNode& linux_node, Linux& out) {
-  auto node = linux_node.field("namespaces");
-  if (!node) return ok();
-  BERTH_ASSIGN(auto items, node->as_array());
-  out.namespaces.reserve(items.size());
-  for (const auto& item : items) {
+  return read_each(linux_node, "namespaces", out.namespaces, [&out](const JsonNode& item) -> Result<Namespace> {
     BERTH_ASSIGN(Namespace ns, parse_namespace(item));
     // One process is in one namespace of each type: a second entry cannot be honoured.
     if (out.find_namespace(ns.type) != nullptr) {
       return item.field("type")->error("duplicate namespace " + quoted(ns.type));
     }
-    out.namespaces.push_back(std::move(ns));
-  }
-  return ok();
+    return ns;
+  });
 }
 
 Status parse_device(const JsonNode& node, Device& dev) {
@@ -66,7 +54,7 @@ Status parse_device(const JsonNode& node, Device& dev) {
   // A fifo has no device number; every other node needs both halves of one.
   auto read_number = [&node, &type](std::string_view key, int64_t& out) -> Status {
     auto f = node.field(key);
-    if (!f) return detail::field_error(node, key, "required for type " + quoted(type));
+    if (!f) return field_error(node, key, "required for type " + quoted(type));
     BERTH_ASSIGN(out, f->as_int64());
     return ok();
   };
@@ -127,8 +115,6 @@ Status parse_intel_rdt(const JsonNode& linux_node, Linux& out) {
 
 }  // namespace
 
-namespace detail {
-
 Result<Linux> parse_linux(const JsonNode& node) {
   BERTH_TRY(expect_object(node));
   Linux out;
@@ -139,7 +125,7 @@ Result<Linux> parse_linux(const JsonNode& node) {
     BERTH_ASSIGN(out.resources, parse_resources(*resources));
   }
   BERTH_TRY(parse_namespaces(node, out));
-  BERTH_TRY(detail::read_list(node, "devices", out.devices, parse_device));
+  BERTH_TRY(read_list(node, "devices", out.devices, parse_device));
   if (auto seccomp = node.field("seccomp")) {
     BERTH_ASSIGN(out.seccomp, parse_seccomp(*seccomp));
   }
@@ -150,5 +136,4 @@ Result<Linux> parse_linux(const JsonNode& node) {
   return out;
 }
 
-}  // namespace detail
-}  // namespace berth::oci
+}  // namespace berth::oci::detail

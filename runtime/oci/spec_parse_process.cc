@@ -15,15 +15,8 @@
 #include "runtime/oci/spec.h"
 #include "runtime/oci/spec_parse_internal.h"
 
-namespace berth::oci {
+namespace berth::oci::detail {
 namespace {
-
-using detail::expect_absolute;
-using detail::expect_object;
-using detail::one_of;
-using detail::quoted;
-using detail::read_field;
-using detail::read_required;
 
 struct NamedLimit {
   std::string_view name;
@@ -63,14 +56,8 @@ Status parse_user(const JsonNode& process, User& user) {
   BERTH_TRY(read_field(*node, "uid", user.uid));
   BERTH_TRY(read_field(*node, "gid", user.gid));
   BERTH_TRY(read_field(*node, "umask", user.umask));
-  if (auto gids = node->field("additionalGids")) {
-    BERTH_ASSIGN(auto items, gids->as_array());
-    user.additional_gids.reserve(items.size());
-    for (const auto& item : items) {
-      BERTH_ASSIGN(uint32_t gid, item.as_uint32());
-      user.additional_gids.push_back(gid);
-    }
-  }
+  BERTH_TRY(read_each(*node, "additionalGids", user.additional_gids,
+                      [](const JsonNode& item) { return item.as_uint32(); }));
   return read_field(*node, "username", user.username);
 }
 
@@ -84,23 +71,18 @@ Status parse_console_size(const JsonNode& process, Process& out) {
 }
 
 Status parse_env(const JsonNode& process, Process& out) {
-  auto node = process.field("env");
-  if (!node) return ok();
-  BERTH_ASSIGN(auto items, node->as_array());
-  out.env.reserve(items.size());
-  for (const auto& item : items) {
+  return read_each(process, "env", out.env, [](const JsonNode& item) -> Result<std::string> {
     BERTH_ASSIGN(std::string entry, item.as_string());
     if (entry.find('=') == std::string::npos) return item.error("must be KEY=VALUE, not " + quoted(entry));
-    out.env.push_back(std::move(entry));
-  }
-  return ok();
+    return entry;
+  });
 }
 
 Status parse_args_env_cwd(const JsonNode& process, Process& out) {
   BERTH_TRY(read_field(process, "args", out.args));
   BERTH_TRY(read_field(process, "commandLine", out.command_line));
   // execve needs at least the program: an absent list is as empty as [].
-  if (out.args.empty()) return detail::field_error(process, "args", "must not be empty");
+  if (out.args.empty()) return field_error(process, "args", "must not be empty");
   BERTH_TRY(parse_env(process, out));
   if (auto cwd = process.field("cwd")) {
     BERTH_ASSIGN(out.cwd, cwd->as_string());
@@ -110,16 +92,11 @@ Status parse_args_env_cwd(const JsonNode& process, Process& out) {
 }
 
 Status parse_capability_set(const JsonNode& caps, std::string_view key, std::vector<std::string>& out) {
-  auto node = caps.field(key);
-  if (!node) return ok();
-  BERTH_ASSIGN(auto items, node->as_array());
-  out.reserve(items.size());
-  for (const auto& item : items) {
+  return read_each(caps, key, out, [](const JsonNode& item) -> Result<std::string> {
     BERTH_ASSIGN(std::string name, item.as_string());
     if (capability_from_name(name) < 0) return item.error("unknown capability " + quoted(name));
-    out.push_back(std::move(name));
-  }
-  return ok();
+    return name;
+  });
 }
 
 Status parse_capabilities(const JsonNode& process, Process& out) {
@@ -149,21 +126,16 @@ Result<Rlimit> parse_rlimit(const JsonNode& node) {
 }
 
 Status parse_rlimits(const JsonNode& process, Process& out) {
-  auto node = process.field("rlimits");
-  if (!node) return ok();
-  BERTH_ASSIGN(auto items, node->as_array());
-  out.rlimits.reserve(items.size());
   // setrlimit takes one value per resource: a second entry would silently win.
   std::bitset<RLIM_NLIMITS> seen;
-  for (const auto& item : items) {
+  return read_each(process, "rlimits", out.rlimits, [&seen](const JsonNode& item) -> Result<Rlimit> {
     BERTH_ASSIGN(Rlimit limit, parse_rlimit(item));
     if (seen.test(static_cast<size_t>(limit.resource))) {
       return item.field("type")->error("duplicate " + quoted(limit.type));
     }
     seen.set(static_cast<size_t>(limit.resource));
-    out.rlimits.push_back(std::move(limit));
-  }
-  return ok();
+    return limit;
+  });
 }
 
 Status parse_io_priority(const JsonNode& process, Process& out) {
@@ -191,7 +163,7 @@ Status parse_scheduler(const JsonNode& process, Process& out) {
   }
   BERTH_TRY(read_field(*node, "nice", sched.nice));
   BERTH_TRY(read_field(*node, "priority", sched.priority));
-  BERTH_TRY(detail::read_names(*node, "flags", kSchedulerFlags, "flag", sched.flags));
+  BERTH_TRY(read_names(*node, "flags", kSchedulerFlags, "flag", sched.flags));
   BERTH_TRY(read_field(*node, "runtime", sched.runtime));
   BERTH_TRY(read_field(*node, "deadline", sched.deadline));
   return read_field(*node, "period", sched.period);
@@ -240,8 +212,6 @@ Status parse_security(const JsonNode& process, Process& out) {
 
 }  // namespace
 
-namespace detail {
-
 Result<Process> parse_process_object(const JsonNode& node) {
   BERTH_TRY(expect_object(node));
   Process out;
@@ -258,10 +228,12 @@ Result<Process> parse_process_object(const JsonNode& node) {
   return out;
 }
 
-}  // namespace detail
+}  // namespace berth::oci::detail
+
+namespace berth::oci {
 
 int rlimit_from_name(std::string_view name) {
-  for (const auto& limit : kRlimits) {
+  for (const auto& limit : detail::kRlimits) {
     if (limit.name == name) return limit.resource;
   }
   return -1;

@@ -9,14 +9,8 @@
 #include "runtime/oci/spec.h"
 #include "runtime/oci/spec_parse_internal.h"
 
-namespace berth::oci {
+namespace berth::oci::detail {
 namespace {
-
-using detail::expect_object;
-using detail::quoted;
-using detail::read_field;
-using detail::read_list;
-using detail::read_required;
 
 Status parse_device_rule(const JsonNode& node, DeviceCgroupRule& rule) {
   BERTH_TRY(read_required(node, "allow", rule.allow));
@@ -117,17 +111,10 @@ Status parse_network(const JsonNode& resources, Resources& out) {
   BERTH_TRY(expect_object(*node));
   Resources::Network& n = out.network.emplace();
   BERTH_TRY(read_field(*node, "classID", n.class_id));
-  auto priorities = node->field("priorities");
-  if (!priorities) return ok();
-  BERTH_ASSIGN(auto items, priorities->as_array());
-  n.priorities.reserve(items.size());
-  for (const auto& item : items) {
-    BERTH_TRY(expect_object(item));
-    auto& [name, priority] = n.priorities.emplace_back();
-    BERTH_TRY(read_required(item, "name", name));
-    BERTH_TRY(read_required(item, "priority", priority));
-  }
-  return ok();
+  return read_list(*node, "priorities", n.priorities, [](const JsonNode& item, auto& entry) -> Status {
+    BERTH_TRY(read_required(item, "name", entry.first));
+    return read_required(item, "priority", entry.second);
+  });
 }
 
 // rdma limits are per device and rarely used: kept as JSON text for the isolator.
@@ -144,8 +131,6 @@ Status parse_rdma(const JsonNode& resources, Resources& out) {
 
 }  // namespace
 
-namespace detail {
-
 Result<Resources> parse_resources(const JsonNode& node) {
   BERTH_TRY(expect_object(node));
   Resources out;
@@ -161,5 +146,4 @@ Result<Resources> parse_resources(const JsonNode& node) {
   return out;
 }
 
-}  // namespace detail
-}  // namespace berth::oci
+}  // namespace berth::oci::detail

@@ -10,21 +10,15 @@
 #include "runtime/oci/spec.h"
 #include "runtime/oci/spec_parse_internal.h"
 
-namespace berth::oci {
+namespace berth::oci::detail {
 namespace {
-
-using detail::expect_object;
-using detail::one_of;
-using detail::quoted;
-using detail::read_field;
-using detail::read_required;
 
 // A syscall takes at most six arguments on every architecture.
 constexpr uint32_t kMaxSyscallArgs = 6;
 
 Result<SeccompAction> read_action(const JsonNode& obj, std::string_view key) {
   auto node = obj.field(key);
-  if (!node) return detail::missing(obj, key);
+  if (!node) return missing(obj, key);
   BERTH_ASSIGN(std::string name, node->as_string());
   auto action = seccomp_action_from_name(name);
   if (!action) return node->error("unknown action " + quoted(name));
@@ -48,7 +42,7 @@ Status parse_syscall(const JsonNode& node, SeccompSyscall& sc) {
   if (sc.names.empty()) return node.field("names")->error("must not be empty");
   BERTH_ASSIGN(sc.action, read_action(node, "action"));
   BERTH_TRY(read_field(node, "errnoRet", sc.errno_ret));
-  return detail::read_list(node, "args", sc.args, parse_arg);
+  return read_list(node, "args", sc.args, parse_arg);
 }
 
 // A notifying filter hands its fd to a listener; without one every such call would hang.
@@ -59,7 +53,7 @@ Status check_notify(const JsonNode& node, const Seccomp& out) {
   if (!out.listener_path.empty()) return ok();
   for (const auto& sc : out.syscalls) {
     if (sc.action == SeccompAction::kNotify) {
-      return detail::field_error(node, "listenerPath", "required with SCMP_ACT_NOTIFY");
+      return field_error(node, "listenerPath", "required with SCMP_ACT_NOTIFY");
     }
   }
   return ok();
@@ -67,21 +61,18 @@ Status check_notify(const JsonNode& node, const Seccomp& out) {
 
 }  // namespace
 
-namespace detail {
-
 Result<Seccomp> parse_seccomp(const JsonNode& node) {
   BERTH_TRY(expect_object(node));
   Seccomp out;
   BERTH_ASSIGN(out.default_action, read_action(node, "defaultAction"));
   BERTH_TRY(read_field(node, "defaultErrnoRet", out.default_errno_ret));
   BERTH_TRY(read_field(node, "architectures", out.architectures));
-  BERTH_TRY(detail::read_names(node, "flags", seccomp_known_flag_names(), "flag", out.flags));
+  BERTH_TRY(read_names(node, "flags", seccomp_known_flag_names(), "flag", out.flags));
   BERTH_TRY(read_field(node, "listenerPath", out.listener_path));
   BERTH_TRY(read_field(node, "listenerMetadata", out.listener_metadata));
-  BERTH_TRY(detail::read_list(node, "syscalls", out.syscalls, parse_syscall));
+  BERTH_TRY(read_list(node, "syscalls", out.syscalls, parse_syscall));
   BERTH_TRY(check_notify(node, out));
   return out;
 }
 
-}  // namespace detail
-}  // namespace berth::oci
+}  // namespace berth::oci::detail
