@@ -10,6 +10,18 @@ const FlagSpec* find_flag(const std::vector<FlagSpec>& flags, const std::string&
   return nullptr;
 }
 
+// A boolean flag's "=value" as Go's strconv.ParseBool reads it (urfave/cli's rule), as
+// "true" or "false"; a bare boolean flag is "true".
+Result<std::string> boolean_value(const std::string& flag, const std::string& value) {
+  for (const char* yes : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (value == yes) return std::string("true");
+  }
+  for (const char* no : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (value == no) return std::string("false");
+  }
+  return Error(EINVAL, "invalid boolean value \"" + value + "\" for -" + flag + ": parse error");
+}
+
 }  // namespace
 
 bool ParsedArgs::has(const std::string& name) const { return values.count(name) != 0; }
@@ -24,11 +36,7 @@ std::vector<std::string> ParsedArgs::all(const std::string& name) const {
   return it == values.end() ? std::vector<std::string>{} : it->second;
 }
 
-bool ParsedArgs::flag(const std::string& name) const {
-  auto it = values.find(name);
-  if (it == values.end()) return false;
-  return it->second.empty() || it->second.back() != "false";
-}
+bool ParsedArgs::flag(const std::string& name) const { return get(name) == "true"; }
 
 Result<ParsedArgs> parse_args(const std::vector<std::string>& argv, size_t begin, const std::vector<FlagSpec>& flags,
                               bool stop_at_positional, size_t* consumed) {
@@ -60,8 +68,10 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& argv, size_t begin
       value = argv[++i];
       has_value = true;
     }
-    auto& slot = out.values[spec->name];
-    if (has_value) slot.push_back(value);
+    if (!spec->takes_value) {
+      BERTH_ASSIGN(value, has_value ? boolean_value(body, value) : std::string("true"));
+    }
+    out.values[spec->name].push_back(value);
   }
   if (consumed != nullptr) {
     *consumed = i;

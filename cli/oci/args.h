@@ -22,7 +22,8 @@ struct ParsedArgs {
   [[nodiscard]] bool has(const std::string& name) const;
   [[nodiscard]] std::string get(const std::string& name, const std::string& fallback = {}) const;
   [[nodiscard]] std::vector<std::string> all(const std::string& name) const;
-  [[nodiscard]] bool flag(const std::string& name) const;  // a boolean flag (accepts =true/=false)
+  // A boolean flag: the last of "--x", "--x=true", "--x=false" (and Go's other spellings) wins.
+  [[nodiscard]] bool flag(const std::string& name) const;
 };
 
 // Parses argv[begin..) against `flags`. With stop_at_positional, everything after the first
