@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -254,19 +256,24 @@ constexpr Command kCommands[] = {
 }  // namespace
 
 Result<int> parse_signal(const std::string& text) {
+  const Error invalid(EINVAL, "invalid signal \"" + text + "\"");
   if (auto n = parse_uint(text)) {
-    if (*n == 0 || *n > 64) return Error(EINVAL, "invalid signal \"" + text + "\"");
+    if (*n == 0 || *n > static_cast<uint64_t>(SIGRTMAX)) return invalid;
     return static_cast<int>(*n);
   }
-  std::string name = starts_with(text, "SIG") ? text.substr(3) : text;
-  for (int sig = 1; sig < 32; ++sig) {
+  // Names in any case, with or without SIG, as runc takes them.
+  std::string name = text;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (starts_with(name, "SIG")) name.erase(0, 3);
+  for (int sig = 1; sig < SIGRTMIN; ++sig) {
     const char* abbrev = ::sigabbrev_np(sig);
     if (abbrev != nullptr && name == abbrev) return sig;
   }
   if (starts_with(name, "RTMIN+")) {
-    if (auto off = parse_uint(name.substr(6))) return SIGRTMIN + static_cast<int>(*off);
+    auto off = parse_uint(std::string_view(name).substr(6));
+    if (off && *off <= static_cast<uint64_t>(SIGRTMAX - SIGRTMIN)) return SIGRTMIN + static_cast<int>(*off);
   }
-  return Error(EINVAL, "invalid signal \"" + text + "\"");
+  return invalid;
 }
 
 std::string usage_text() {

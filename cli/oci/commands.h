@@ -19,7 +19,8 @@ Result<int> run_command(const Globals& g, const std::vector<std::string>& argv, 
 // Names of every command, for help text.
 std::string usage_text();
 
-// "TERM", "SIGTERM", "15" -> 15.
+// "TERM", "SIGTERM", "term", "15" -> 15; "RTMIN+2" -> SIGRTMIN + 2. Anything else, and numbers
+// outside 1..SIGRTMAX, are EINVAL.
 Result<int> parse_signal(const std::string& text);
 
 }  // namespace berth::cli
