@@ -69,9 +69,7 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 inline void json_string(JsonWriter& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
-inline void json_key(JsonWriter& w, std::string_view s) {
-  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+inline void json_key(JsonWriter& w, std::string_view s) { w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 // Re-serializes a parsed value (used to keep unknown sub-documents verbatim).
 std::string json_serialize(const rapidjson::Value& value);

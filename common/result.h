@@ -33,7 +33,7 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
@@ -89,9 +89,9 @@ inline Status ok() { return {}; }
 }  // namespace berth
 
 // Propagates an error from a Result-returning expression.
-#define BERTH_TRY(expr)                                     \
-  do {                                                      \
-    auto berth_try_result_ = (expr);                        \
+#define BERTH_TRY(expr)                                                  \
+  do {                                                                   \
+    auto berth_try_result_ = (expr);                                     \
     if (!berth_try_result_) return std::move(berth_try_result_).error(); \
   } while (0)
 

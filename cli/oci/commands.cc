@@ -22,10 +22,9 @@ namespace {
 using Args = std::vector<std::string>;
 
 const std::vector<FlagSpec> kCreateFlags = {
-    {"bundle", "b", true},        {"console-socket", "", true}, {"pid-file", "", true},
-    {"no-pivot", "", false},      {"no-new-keyring", "", false}, {"preserve-fds", "", true},
-    {"detach", "d", false},       {"keep", "", false},          {"no-subreaper", "", false},
-    {"pidfd-socket", "", true},
+    {"bundle", "b", true},         {"console-socket", "", true}, {"pid-file", "", true}, {"no-pivot", "", false},
+    {"no-new-keyring", "", false}, {"preserve-fds", "", true},   {"detach", "d", false}, {"keep", "", false},
+    {"no-subreaper", "", false},   {"pidfd-socket", "", true},
 };
 
 Result<std::string> one_id(const ParsedArgs& a, const char* command) {
@@ -126,7 +125,8 @@ Result<int> cmd_list(const Globals& g, const Args& argv, size_t at) {
     for (const auto& v : views) {
       int pid = v.status == "stopped" ? 0 : v.record.pid;
       std::printf("%-20s %-8d %-10s %-40s %-30s %s\n", v.record.id.c_str(), pid, v.status.c_str(),
-                  v.record.bundle.c_str(), v.record.created.c_str(), v.record.owner.empty() ? "root" : v.record.owner.c_str());
+                  v.record.bundle.c_str(), v.record.created.c_str(),
+                  v.record.owner.empty() ? "root" : v.record.owner.c_str());
     }
   } else {
     return Error(EINVAL, "list --format \"" + format + "\": want table or json");
@@ -178,11 +178,12 @@ Result<int> cmd_ps(const Globals& g, const Args& argv, size_t at) {
 
 Result<int> cmd_exec(const Globals& g, const Args& argv, size_t at) {
   static const std::vector<FlagSpec> kFlags = {
-      {"process", "p", true},  {"detach", "d", false},    {"tty", "t", false},        {"console-socket", "", true},
-      {"pid-file", "", true},  {"cwd", "", true},         {"env", "e", true},         {"user", "u", true},
-      {"additional-gids", "g", true}, {"cap", "c", true}, {"no-new-privs", "", false}, {"apparmor", "", true},
-      {"process-label", "", true}, {"preserve-fds", "", true}, {"ignore-paused", "", false},
-      {"cgroup", "", true},    {"pidfd-socket", "", true},
+      {"process", "p", true},       {"detach", "d", false},      {"tty", "t", false},
+      {"console-socket", "", true}, {"pid-file", "", true},      {"cwd", "", true},
+      {"env", "e", true},           {"user", "u", true},         {"additional-gids", "g", true},
+      {"cap", "c", true},           {"no-new-privs", "", false}, {"apparmor", "", true},
+      {"process-label", "", true},  {"preserve-fds", "", true},  {"ignore-paused", "", false},
+      {"cgroup", "", true},         {"pidfd-socket", "", true},
   };
   BERTH_ASSIGN(auto a, parse_args(argv, at, kFlags, true));
   if (a.positional.empty()) return Error(EINVAL, "exec: expects a container id");

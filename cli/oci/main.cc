@@ -13,15 +13,20 @@
 namespace {
 
 const std::vector<berth::cli::FlagSpec> kGlobalFlags = {
-    {"root", "", true},      {"log", "", true},     {"log-format", "", true}, {"debug", "", false},
-    {"systemd-cgroup", "", false}, {"rootless", "", true}, {"criu", "", true}, {"help", "h", false},
+    {"root", "", true},
+    {"log", "", true},
+    {"log-format", "", true},
+    {"debug", "", false},
+    {"systemd-cgroup", "", false},
+    {"rootless", "", true},
+    {"criu", "", true},
+    {"help", "h", false},
     {"version", "v", false},
 };
 
 void print_version() {
   const scmp_version* v = seccomp_version();
-  std::printf("berth-oci version %s\nspec: 1.2.0\nlibseccomp: %u.%u.%u\n", BERTH_VERSION, v->major, v->minor,
-              v->micro);
+  std::printf("berth-oci version %s\nspec: 1.2.0\nlibseccomp: %u.%u.%u\n", BERTH_VERSION, v->major, v->minor, v->micro);
 }
 
 berth::Status configure_logging(const berth::cli::ParsedArgs& g) {

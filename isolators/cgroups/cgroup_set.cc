@@ -163,8 +163,8 @@ Status CgroupSet::remove(std::chrono::milliseconds timeout) const {
         for (pid_t pid : *pids) ::kill(pid, SIGKILL);
       }
       if (std::chrono::steady_clock::now() > deadline) {
-        return Error(EBUSY, "remove cgroup " + d.path + ": still busy after " +
-                                std::to_string(timeout.count()) + " ms");
+        return Error(EBUSY,
+                     "remove cgroup " + d.path + ": still busy after " + std::to_string(timeout.count()) + " ms");
       }
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::microseconds(20000));

@@ -15,8 +15,8 @@
 namespace berth::cgroups {
 
 struct CgroupDir {
-  std::string path;        // absolute host path: /sys/fs/cgroup/memory/berth/c1
-  std::string mount_point; // the hierarchy's mount point
+  std::string path;         // absolute host path: /sys/fs/cgroup/memory/berth/c1
+  std::string mount_point;  // the hierarchy's mount point
   std::vector<std::string> controllers;
   bool v2 = false;
 };

@@ -9,8 +9,8 @@ DeviceRule allow_char(int64_t major, int64_t minor) { return DeviceRule{true, 'c
 
 // What every container may use whatever its rules say (runc's AllowedDevices).
 std::vector<DeviceRule> standard_devices() {
-  return {allow_char(1, 3),  allow_char(1, 5),  allow_char(1, 7), allow_char(1, 8), allow_char(1, 9),
-          allow_char(5, 0),  allow_char(5, 1),  allow_char(5, 2), allow_char(136, -1), allow_char(10, 200)};
+  return {allow_char(1, 3), allow_char(1, 5), allow_char(1, 7), allow_char(1, 8),    allow_char(1, 9),
+          allow_char(5, 0), allow_char(5, 1), allow_char(5, 2), allow_char(136, -1), allow_char(10, 200)};
 }
 
 }  // namespace
@@ -58,7 +58,8 @@ uint64_t blkio_weight_to_io_weight(uint64_t weight) {
 Status apply_resources(const CgroupSet& set, const oci::Resources& resources, const std::vector<oci::Device>& devices) {
   bool v2 = !set.dirs().empty() && set.dirs().front().v2;
   if (v2) return apply_resources_v2(set, resources).context("apply linux.resources");
-  return apply_resources_v1(set, resources, effective_device_rules(resources, devices)).context("apply linux.resources");
+  return apply_resources_v1(set, resources, effective_device_rules(resources, devices))
+      .context("apply linux.resources");
 }
 
 }  // namespace berth::cgroups

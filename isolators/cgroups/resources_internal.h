@@ -12,8 +12,8 @@ namespace berth::cgroups {
 
 struct DeviceRule {
   bool allow = false;
-  char type = 'a';          // a, c, b
-  int64_t major = -1;       // -1: any
+  char type = 'a';     // a, c, b
+  int64_t major = -1;  // -1: any
   int64_t minor = -1;
   std::string access = "rwm";
   [[nodiscard]] std::string v1_line() const;  // "c 1:3 rwm", "a *:* rwm"

@@ -67,8 +67,10 @@ Status apply_memory(const V1Writer& w, const oci::Resources::Memory& m) {
   if (m.swap) BERTH_TRY(w.write("memory", "memory.memsw.limit_in_bytes", limit_text(*m.swap)));
   if (m.reservation) BERTH_TRY(w.write("memory", "memory.soft_limit_in_bytes", limit_text(*m.reservation)));
   if (m.kernel) BERTH_TRY(w.write_if_present("memory", "memory.kmem.limit_in_bytes", limit_text(*m.kernel)));
-  if (m.kernel_tcp) BERTH_TRY(w.write_if_present("memory", "memory.kmem.tcp.limit_in_bytes", limit_text(*m.kernel_tcp)));
-  if (m.swappiness && *m.swappiness <= 100) BERTH_TRY(w.write("memory", "memory.swappiness", std::to_string(*m.swappiness)));
+  if (m.kernel_tcp)
+    BERTH_TRY(w.write_if_present("memory", "memory.kmem.tcp.limit_in_bytes", limit_text(*m.kernel_tcp)));
+  if (m.swappiness && *m.swappiness <= 100)
+    BERTH_TRY(w.write("memory", "memory.swappiness", std::to_string(*m.swappiness)));
   if (m.swappiness && *m.swappiness > 100) {
     return Error(EINVAL, "linux.resources.memory.swappiness: " + std::to_string(*m.swappiness) + " is above 100");
   }
@@ -96,7 +98,8 @@ Status apply_blkio(const V1Writer& w, const oci::Resources::BlockIo& b) {
   for (const auto& d : b.weight_device) {
     std::string dev = std::to_string(d.major) + ":" + std::to_string(d.minor) + " ";
     if (d.weight) {
-      BERTH_TRY(w.write_one_of("blkio", {"blkio.weight_device", "blkio.bfq.weight_device"}, dev + std::to_string(*d.weight)));
+      BERTH_TRY(
+          w.write_one_of("blkio", {"blkio.weight_device", "blkio.bfq.weight_device"}, dev + std::to_string(*d.weight)));
     }
     if (d.leaf_weight) BERTH_TRY(w.write("blkio", "blkio.leaf_weight_device", dev + std::to_string(*d.leaf_weight)));
   }
@@ -108,8 +111,8 @@ Status apply_blkio(const V1Writer& w, const oci::Resources::BlockIo& b) {
   };
   for (const auto& [list, file] : throttles) {
     for (const auto& t : *list) {
-      BERTH_TRY(w.write("blkio", file, std::to_string(t.major) + ":" + std::to_string(t.minor) + " " +
-                                           std::to_string(t.rate)));
+      BERTH_TRY(w.write("blkio", file,
+                        std::to_string(t.major) + ":" + std::to_string(t.minor) + " " + std::to_string(t.rate)));
     }
   }
   return ok();

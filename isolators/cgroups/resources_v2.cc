@@ -58,8 +58,10 @@ Status apply_io(const V2Writer& w, const oci::Resources::BlockIo& b) {
                                        std::to_string(blkio_weight_to_io_weight(*d.weight))));
   }
   const std::pair<const std::vector<oci::ThrottleDevice>*, const char*> throttles[] = {
-      {&b.throttle_read_bps, "rbps"}, {&b.throttle_write_bps, "wbps"},
-      {&b.throttle_read_iops, "riops"}, {&b.throttle_write_iops, "wiops"}};
+      {&b.throttle_read_bps, "rbps"},
+      {&b.throttle_write_bps, "wbps"},
+      {&b.throttle_read_iops, "riops"},
+      {&b.throttle_write_iops, "wiops"}};
   for (const auto& [list, key] : throttles) {
     for (const auto& t : *list) {
       BERTH_TRY(w.write("io.max", std::to_string(t.major) + ":" + std::to_string(t.minor) + " " + key + "=" +

@@ -47,11 +47,11 @@ Result<std::vector<pid_t>> processes(const std::string& root, const std::string&
 
 struct ExecOptions {
   std::string root, id;
-  std::string process_file;        // --process: a process.json; else args and flags below
+  std::string process_file;  // --process: a process.json; else args and flags below
   std::vector<std::string> args;
-  std::vector<std::string> env;    // added to (and overriding) the container's env
-  std::vector<std::string> caps;   // added capabilities
-  std::string cwd, user;           // user: "uid[:gid]"
+  std::vector<std::string> env;   // added to (and overriding) the container's env
+  std::vector<std::string> caps;  // added capabilities
+  std::string cwd, user;          // user: "uid[:gid]"
   std::vector<uint32_t> additional_gids;
   std::string console_socket, pid_file;
   std::string apparmor, process_label;

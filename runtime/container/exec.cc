@@ -26,7 +26,8 @@ struct Joined {
 };
 
 bool same_namespace(const std::string& a, const std::string& b) {
-  struct stat sa {}, sb {};
+  struct stat sa {
+  }, sb{};
   if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
@@ -143,7 +144,8 @@ Result<int> exec(const ExecOptions& o) {
   int go[2], err[2];
   if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return Error::from_errno("pipe");
   UniqueFd go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
-  if (ns.pid && ::setns(ns.pid.get(), CLONE_NEWPID) != 0) return Error::from_errno("join the container's pid namespace");
+  if (ns.pid && ::setns(ns.pid.get(), CLONE_NEWPID) != 0)
+    return Error::from_errno("join the container's pid namespace");
   pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0));
   if (pid < 0) return Error::from_errno("fork");
   if (pid == 0) exec_child(ns, plan, go_r.get(), err_w.get(), console.get(), o.preserve_fds, dev, ino);

@@ -245,7 +245,8 @@ Status remove(const std::string& root, const std::string& id, bool force) {
   if (view->status != "stopped") {
     (void)set.signal_all(SIGKILL);
     ::kill(r.pid, SIGKILL);
-    if (!wait_gone(r.pid, r.start_time, 10000)) return Error(EBUSY, "container \"" + id + "\" did not die after SIGKILL");
+    if (!wait_gone(r.pid, r.start_time, 10000))
+      return Error(EBUSY, "container \"" + id + "\" did not die after SIGKILL");
   }
   BERTH_TRY(set.remove().context("delete container \"" + id + "\""));
   StatePaths paths(root, id);

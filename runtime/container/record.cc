@@ -1,10 +1,11 @@
 #include "runtime/container/record.h"
 
+#include <sstream>
+
 #include <cereal/archives/json.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
-#include <sstream>
 
 #include "common/file.h"
 
@@ -23,10 +24,9 @@ namespace berth::container {
 template <class Archive>
 void serialize(Archive& ar, Record& r) {
   ar(cereal::make_nvp("version", r.version), cereal::make_nvp("id", r.id), cereal::make_nvp("bundle", r.bundle),
-     cereal::make_nvp("rootfs", r.rootfs), cereal::make_nvp("pid", r.pid),
-     cereal::make_nvp("start_time", r.start_time), cereal::make_nvp("created", r.created),
-     cereal::make_nvp("owner", r.owner), cereal::make_nvp("annotations", r.annotations),
-     cereal::make_nvp("cgroups", r.cgroups));
+     cereal::make_nvp("rootfs", r.rootfs), cereal::make_nvp("pid", r.pid), cereal::make_nvp("start_time", r.start_time),
+     cereal::make_nvp("created", r.created), cereal::make_nvp("owner", r.owner),
+     cereal::make_nvp("annotations", r.annotations), cereal::make_nvp("cgroups", r.cgroups));
 }
 
 StatePaths::StatePaths(std::string root_dir, const std::string& id)
@@ -46,7 +46,8 @@ Status save_record(const StatePaths& paths, const Record& record) {
 Result<Record> load_record(const StatePaths& paths) {
   auto text = read_file(paths.record());
   if (!text) {
-    if (text.error().code() == ENOENT) return Error(ENOENT, "container \"" + basename_of(paths.dir) + "\" does not exist");
+    if (text.error().code() == ENOENT)
+      return Error(ENOENT, "container \"" + basename_of(paths.dir) + "\" does not exist");
     return std::move(text).error();
   }
   Record record;
@@ -69,8 +70,8 @@ Status validate_id(const std::string& id) {
   if (id.size() > 1024) return Error(EINVAL, "container id is longer than 1024 characters");
   if (id[0] == '.') return Error(EINVAL, "invalid container id \"" + id + "\": must not start with a dot");
   for (char c : id) {
-    bool good = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                c == '+' || c == '-' || c == '.';
+    bool good = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+                c == '-' || c == '.';
     if (!good) return Error(EINVAL, "invalid container id \"" + id + "\": use letters, digits, _ + - . only");
   }
   return ok();

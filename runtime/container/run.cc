@@ -1,9 +1,8 @@
 // `run`: create and start in one process, then (unless detached) wait like a parent.
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <sys/socket.h>
 
 #include "common/fd.h"
 #include "common/file.h"

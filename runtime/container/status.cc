@@ -1,7 +1,8 @@
 // Reading containers back: liveness, status, list, kill, ps.
 #include <signal.h>
-#include <algorithm>
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include "common/file.h"
 #include "common/strings.h"

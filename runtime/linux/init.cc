@@ -1,9 +1,9 @@
 #include "runtime/linux/init.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <linux/keyctl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -188,8 +188,10 @@ void container_init(InitConfig& c) {
   int marker = -1;
   if (c.exec_fifo_fd >= 0) {
     auto fd = wait_for_start(c.exec_fifo_fd);
-    if (fd) marker = *fd;
-    else st = std::move(fd).error();
+    if (fd)
+      marker = *fd;
+    else
+      st = std::move(fd).error();
   }
   if (st) st = run_hooks(c.spec->hooks.start_container, hook_state, "startContainer");
   if (st) st = finish_and_exec(c.process, c.preserve_fds, c.self_dev, c.self_ino, marker);

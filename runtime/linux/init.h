@@ -33,12 +33,12 @@ struct InitConfig {
   bool new_user_ns = false;
   std::vector<NamespaceJoin> joins;  // user first
   int sync_fd = -1;
-  int exec_fifo_fd = -1;        // O_PATH fd on the directory of exec.fifo; -1: no waiting for start
-  int console_socket_fd = -1;   // when process.terminal
+  int exec_fifo_fd = -1;       // O_PATH fd on the directory of exec.fifo; -1: no waiting for start
+  int console_socket_fd = -1;  // when process.terminal
   int preserve_fds = 0;
   std::vector<int> close_on_start;  // the runtime's own fds, closed first thing in the child
   bool no_new_keyring = false;
-  dev_t self_dev = 0;           // the runtime binary, never to be exec'd in the container
+  dev_t self_dev = 0;  // the runtime binary, never to be exec'd in the container
   ino_t self_ino = 0;
 };
 

@@ -29,8 +29,8 @@ struct NamespaceInfo {
 };
 
 constexpr NamespaceInfo kNamespaces[] = {
-    {"user", "user", CLONE_NEWUSER}, {"pid", "pid", CLONE_NEWPID},          {"network", "net", CLONE_NEWNET},
-    {"ipc", "ipc", CLONE_NEWIPC},    {"uts", "uts", CLONE_NEWUTS},          {"mount", "mnt", CLONE_NEWNS},
+    {"user", "user", CLONE_NEWUSER},       {"pid", "pid", CLONE_NEWPID},    {"network", "net", CLONE_NEWNET},
+    {"ipc", "ipc", CLONE_NEWIPC},          {"uts", "uts", CLONE_NEWUTS},    {"mount", "mnt", CLONE_NEWNS},
     {"cgroup", "cgroup", CLONE_NEWCGROUP}, {"time", "time", CLONE_NEWTIME},
 };
 

@@ -18,10 +18,10 @@ namespace berth::rt {
 struct LaunchRequest {
   const oci::Spec* spec = nullptr;
   std::string bundle;
-  std::string rootfs;               // absolute
-  std::string exec_fifo;            // <dir>/exec.fifo, the fifo `start` opens; empty: exec at once
-  std::string console_socket;       // required when process.terminal (or console_fd)
-  int console_fd = -1;              // an already connected console socket (foreground run)
+  std::string rootfs;          // absolute
+  std::string exec_fifo;       // <dir>/exec.fifo, the fifo `start` opens; empty: exec at once
+  std::string console_socket;  // required when process.terminal (or console_fd)
+  int console_fd = -1;         // an already connected console socket (foreground run)
   int preserve_fds = 0;
   bool no_pivot = false;
   bool no_new_keyring = false;

@@ -11,13 +11,13 @@
 namespace berth::rt {
 
 struct MountFlags {
-  unsigned long flags = 0;          // MS_* for mount(2), MS_BIND/MS_REC included
-  unsigned long propagation = 0;    // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC)
-  uint64_t recursive_set = 0;       // MOUNT_ATTR_* set recursively (rro, rnosuid, ...)
-  uint64_t recursive_clear = 0;     // MOUNT_ATTR_* cleared recursively (rrw, rsuid, ...)
-  std::string data;                 // file-system specific options, comma-joined
-  bool tmpcopyup = false;           // copy the underlying directory into a new tmpfs
-  bool idmap = false;               // idmapped mount (idmap or ridmap)
+  unsigned long flags = 0;        // MS_* for mount(2), MS_BIND/MS_REC included
+  unsigned long propagation = 0;  // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC)
+  uint64_t recursive_set = 0;     // MOUNT_ATTR_* set recursively (rro, rnosuid, ...)
+  uint64_t recursive_clear = 0;   // MOUNT_ATTR_* cleared recursively (rrw, rsuid, ...)
+  std::string data;               // file-system specific options, comma-joined
+  bool tmpcopyup = false;         // copy the underlying directory into a new tmpfs
+  bool idmap = false;             // idmapped mount (idmap or ridmap)
   [[nodiscard]] bool is_bind() const;
 };
 

@@ -65,8 +65,8 @@ Status set_scheduler(const oci::Scheduler& s) {
   } attr{};
   attr.size = sizeof attr;
   static constexpr std::pair<const char*, uint32_t> kPolicies[] = {
-      {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2}, {"SCHED_BATCH", 3}, {"SCHED_ISO", 4},
-      {"SCHED_IDLE", 5},  {"SCHED_DEADLINE", 6}};
+      {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},      {"SCHED_BATCH", 3},
+      {"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6}};
   bool found = false;
   for (auto& [name, value] : kPolicies) {
     if (s.policy == name) {

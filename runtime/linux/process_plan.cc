@@ -103,13 +103,13 @@ Result<ProcessPlan> plan_process(const oci::Process& process, const oci::Seccomp
     BERTH_ASSIGN(plan.seccomp, compile_seccomp(*seccomp).context("linux.seccomp"));
   }
   if (!process.apparmor_profile.empty() && !lsm_enabled("apparmor")) {
-    return Error(EOPNOTSUPP, "process.apparmorProfile \"" + process.apparmor_profile +
-                                 "\": AppArmor is not enabled on this host");
+    return Error(EOPNOTSUPP,
+                 "process.apparmorProfile \"" + process.apparmor_profile + "\": AppArmor is not enabled on this host");
   }
   plan.apparmor_profile = process.apparmor_profile;
   if (!process.selinux_label.empty() && !lsm_enabled("selinux")) {
-    return Error(EOPNOTSUPP, "process.selinuxLabel \"" + process.selinux_label +
-                                 "\": SELinux is not enabled on this host");
+    return Error(EOPNOTSUPP,
+                 "process.selinuxLabel \"" + process.selinux_label + "\": SELinux is not enabled on this host");
   }
   plan.selinux_label = process.selinux_label;
   if (personality != nullptr) {

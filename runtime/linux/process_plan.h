@@ -34,7 +34,7 @@ struct ProcessPlan {
   std::vector<std::string> env;
   std::vector<char*> argv;  // point into args/env; rebuilt by finalize()
   std::vector<char*> envp;
-  std::string path_env;     // PATH from env, for the executable look-up
+  std::string path_env;  // PATH from env, for the executable look-up
   std::string cwd = "/";
   uid_t uid = 0;
   gid_t gid = 0;

@@ -32,7 +32,8 @@ Status pivot_into(const std::string& rootfs) {
 
 Status move_into(const std::string& rootfs) {
   if (::chdir(rootfs.c_str()) != 0) return Error::from_errno("chdir " + rootfs);
-  if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) return Error::from_errno("move " + rootfs + " to /");
+  if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0)
+    return Error::from_errno("move " + rootfs + " to /");
   if (::chroot(".") != 0) return Error::from_errno("chroot " + rootfs);
   if (::chdir("/") != 0) return Error::from_errno("chdir /");
   return ok();
@@ -80,9 +81,7 @@ unsigned long locked_mount_flags(const std::string& path, bool with_rdonly) {
   return out;
 }
 
-Status enter_rootfs(const RootfsPlan& plan) {
-  return plan.no_pivot ? move_into(plan.rootfs) : pivot_into(plan.rootfs);
-}
+Status enter_rootfs(const RootfsPlan& plan) { return plan.no_pivot ? move_into(plan.rootfs) : pivot_into(plan.rootfs); }
 
 Status finish_rootfs(const RootfsPlan& plan) {
   BERTH_TRY(write_sysctls(plan));

@@ -16,8 +16,8 @@
 namespace berth::rt {
 namespace {
 
-Status do_mount(const std::string& source, const std::string& target, const std::string& type,
-                unsigned long flags, const std::string& data, const std::string& shown_target) {
+Status do_mount(const std::string& source, const std::string& target, const std::string& type, unsigned long flags,
+                const std::string& data, const std::string& shown_target) {
   const char* t = type.empty() ? nullptr : type.c_str();
   const char* d = data.empty() ? nullptr : data.c_str();
   if (::mount(source.c_str(), target.c_str(), t, flags, d) != 0) {
@@ -111,7 +111,8 @@ Status mount_cgroup_view(int root_fd, const MountPlan& m, const CgroupView& v, b
 // directory per hierarchy (and links for combined names such as cpu,cpuacct).
 Status mount_cgroups(int root_fd, const MountPlan& m, const RootfsPlan& plan) {
   const std::string& dest = m.mount.destination;
-  if (plan.cgroups.size() == 1 && plan.cgroups[0].v2) return mount_cgroup_view(root_fd, m, plan.cgroups[0], plan.cgroup_ns, dest);
+  if (plan.cgroups.size() == 1 && plan.cgroups[0].v2)
+    return mount_cgroup_view(root_fd, m, plan.cgroups[0], plan.cgroup_ns, dest);
   BERTH_ASSIGN(UniqueFd dir, open_beneath(root_fd, dest, true, false));
   BERTH_TRY(do_mount("tmpfs", fd_path(dir.get()), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", dest));
   for (const auto& v : plan.cgroups) {
@@ -129,7 +130,8 @@ Status mount_cgroups(int root_fd, const MountPlan& m, const RootfsPlan& plan) {
   }
   if (m.flags.flags & MS_RDONLY) {
     BERTH_ASSIGN(UniqueFd top, reopen(root_fd, dest));
-    BERTH_TRY(do_mount("", fd_path(top.get()), "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", dest));
+    BERTH_TRY(do_mount("", fd_path(top.get()), "", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       "mode=755", dest));
   }
   return ok();
 }

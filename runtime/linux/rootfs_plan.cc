@@ -21,9 +21,8 @@ oci::Device char_device(const char* path, int64_t major, int64_t minor) {
 
 // runc's default devices: every container gets these whatever config.json says.
 std::vector<oci::Device> default_devices() {
-  return {char_device("/dev/null", 1, 3),    char_device("/dev/zero", 1, 5),
-          char_device("/dev/full", 1, 7),    char_device("/dev/random", 1, 8),
-          char_device("/dev/urandom", 1, 9), char_device("/dev/tty", 5, 0)};
+  return {char_device("/dev/null", 1, 3),   char_device("/dev/zero", 1, 5),    char_device("/dev/full", 1, 7),
+          char_device("/dev/random", 1, 8), char_device("/dev/urandom", 1, 9), char_device("/dev/tty", 5, 0)};
 }
 
 Result<MountPlan> plan_mount(const oci::Mount& m, size_t index, const std::string& bundle) {

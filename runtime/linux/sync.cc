@@ -88,8 +88,8 @@ Result<SyncMessage> sync_expect(int fd, SyncType type, std::string_view peer) {
   BERTH_ASSIGN(auto m, sync_receive(fd, peer));
   if (m.type == SyncType::kError) return sync_error(m);
   if (m.type != type) {
-    return Error(EPROTO, "unexpected message " + std::to_string(static_cast<uint32_t>(m.type)) + " from " +
-                             std::string(peer));
+    return Error(EPROTO,
+                 "unexpected message " + std::to_string(static_cast<uint32_t>(m.type)) + " from " + std::string(peer));
   }
   return m;
 }

@@ -29,7 +29,7 @@ struct ConsoleSize {
 };
 
 struct Rlimit {
-  std::string type;  // "RLIMIT_NOFILE"
+  std::string type;   // "RLIMIT_NOFILE"
   int resource = -1;  // the RLIMIT_* value, resolved at parse time
   uint64_t hard = 0;
   uint64_t soft = 0;
@@ -174,8 +174,8 @@ struct Resources {
     std::vector<std::pair<std::string, uint32_t>> priorities;
   };
   std::optional<Network> network;
-  std::map<std::string, std::string> rdma_raw;   // kept as JSON text per device
-  std::map<std::string, std::string> unified;    // cgroup v2 key → value
+  std::map<std::string, std::string> rdma_raw;  // kept as JSON text per device
+  std::map<std::string, std::string> unified;   // cgroup v2 key → value
 };
 
 enum class SeccompAction { kKill, kKillProcess, kKillThread, kTrap, kErrno, kTrace, kAllow, kLog, kNotify };

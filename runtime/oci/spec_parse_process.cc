@@ -56,8 +56,8 @@ Status parse_user(const JsonNode& process, User& user) {
   BERTH_TRY(read_field(*node, "uid", user.uid));
   BERTH_TRY(read_field(*node, "gid", user.gid));
   BERTH_TRY(read_field(*node, "umask", user.umask));
-  BERTH_TRY(read_each(*node, "additionalGids", user.additional_gids,
-                      [](const JsonNode& item) { return item.as_uint32(); }));
+  BERTH_TRY(
+      read_each(*node, "additionalGids", user.additional_gids, [](const JsonNode& item) { return item.as_uint32(); }));
   return read_field(*node, "username", user.username);
 }
 

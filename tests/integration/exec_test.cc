@@ -172,7 +172,8 @@ TEST_F(Exec, NoCallerFdLeaksIntoTheProcess) {
 TEST_F(Exec, PreserveFdsPassesFd3) {
   const std::string file = fx_->dir() + "/preserved";
   ASSERT_TRUE(write_file(file, "exec fd 3\n").ok());
-  RunResult r = fx_->berth_oci_with_fds("3<'" + file + "' 4</", {"exec", "--preserve-fds", "1", id_, "sh", "-c", "cat <&3"});
+  RunResult r =
+      fx_->berth_oci_with_fds("3<'" + file + "' 4</", {"exec", "--preserve-fds", "1", id_, "sh", "-c", "cat <&3"});
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(r.out, "exec fd 3\n");
 }

@@ -362,7 +362,7 @@ TEST_F(Process, PreserveFdsPassesFd3) {
   const std::string file = fx.dir() + "/preserved";
   ASSERT_TRUE(write_file(file, "through fd 3\n").ok());
   RunResult r = fx.berth_oci_with_fds("3<'" + file + "' 4</",
-                                   {"run", "--preserve-fds", "1", "--bundle", fx.bundle(), fx.new_id()});
+                                      {"run", "--preserve-fds", "1", "--bundle", fx.bundle(), fx.new_id()});
   ASSERT_TRUE(r.ok()) << r;
   // fd 3 is kept; fd 4 (not preserved) is closed, and reused by ls for its directory.
   EXPECT_EQ(lines_of(r.out), (std::vector<std::string>{"through fd 3", "0", "1", "2", "3", "4"})) << r.out;
@@ -401,7 +401,7 @@ TEST_F(Process, Cve_2024_21626_CwdOutsideRootIsRefused) {
   set_member(config["process"], "cwd", rapidjson::Value("/proc/self/fd/3"), config.GetAllocator());
   fx.save_config();
   RunResult preserved = fx.berth_oci_with_fds("3<'" + host_dir + "'",
-                                           {"run", "--preserve-fds", "1", "--bundle", fx.bundle(), fx.new_id()});
+                                              {"run", "--preserve-fds", "1", "--bundle", fx.bundle(), fx.new_id()});
   check(preserved, "preserved fd 3 on a host directory");
   EXPECT_NE(preserved.exit_code, 0) << "a cwd on a host directory must be refused\n" << preserved;
   EXPECT_NE(preserved.err.find("outside the container root"), std::string::npos) << preserved;

@@ -25,9 +25,10 @@ TEST(Resources, LimitsAreWrittenToTheContainersCgroups) {
   set_json(fx, "linux", "resources",
            R"({"memory": {"limit": 67108864}, "pids": {"limit": 42},
                "cpu": {"shares": 512, "quota": 50000, "period": 100000}})");
-  set_args(fx, {"sh", "-c",
-                "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
-                "/sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us"});
+  set_args(fx,
+           {"sh", "-c",
+            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+            "/sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us"});
   fx.save_config();
   RunResult r = fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id("res")});
   ASSERT_TRUE(r.ok()) << r;
@@ -54,8 +55,8 @@ TEST(Resources, DenyAllDevicesKeepsStandardDevicesAndBlocksOthers) {
   ASSERT_TRUE(fx.ok()) << fx.error();
   set_json(fx, "linux", "resources", R"({"devices": [{"allow": false, "access": "rwm"}]})");
   // /dev/kmsg (1:11) is not among the standard devices: opening a node of it must fail.
-  set_args(fx,
-           {"sh", "-c", "echo ok > /dev/null && echo null-ok; mknod /tmp/kmsg c 1 11; head -c1 /tmp/kmsg; rm -f /tmp/kmsg"});
+  set_args(fx, {"sh", "-c",
+                "echo ok > /dev/null && echo null-ok; mknod /tmp/kmsg c 1 11; head -c1 /tmp/kmsg; rm -f /tmp/kmsg"});
   fx.save_config();
   RunResult r = fx.berth_oci({"run", "--bundle", fx.bundle(), fx.new_id("dev")});
   EXPECT_NE(r.out.find("null-ok"), std::string::npos) << r;

@@ -108,9 +108,7 @@ TEST(Args, UnknownFlagIsAnErrorInRuncsWords) {
   EXPECT_EQ(error_of({"--nope=1"}), "flag provided but not defined: -nope");
 }
 
-TEST(Args, FlagWithoutItsValueIsAnError) {
-  EXPECT_EQ(error_of({"c1", "--bundle"}), "flag needs an argument: -bundle");
-}
+TEST(Args, FlagWithoutItsValueIsAnError) { EXPECT_EQ(error_of({"c1", "--bundle"}), "flag needs an argument: -bundle"); }
 
 TEST(Args, FlagsMayFollowPositionalArguments) {
   ParsedArgs a = parsed({"c1", "--force", "c2"});

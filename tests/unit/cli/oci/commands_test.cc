@@ -46,8 +46,8 @@ TEST(ParseSignal, RealTimeSignalsCountFromRtmin) {
 }
 
 TEST(ParseSignal, BadInputIsAnErrorQuotingIt) {
-  for (const char* bad : {"", "0", "65", "-1", "BOGUS", "SIGBOGUS", "SIG", "TERM ", "15x", "RTMIN+", "RTMIN+x",
-                          "RTMIN+100", "RTMIN-1"}) {
+  for (const char* bad :
+       {"", "0", "65", "-1", "BOGUS", "SIGBOGUS", "SIG", "TERM ", "15x", "RTMIN+", "RTMIN+x", "RTMIN+100", "RTMIN-1"}) {
     auto r = parse_signal(bad);
     ASSERT_FALSE(r.ok()) << "\"" << bad << "\" gave " << *r;
     EXPECT_EQ(r.error().code(), EINVAL) << bad;

@@ -71,7 +71,7 @@ TEST(Resources, V2UsesUnifiedFilesAndConversions) {
   const auto& d = set.dirs()[0];
   EXPECT_EQ(FakeTree::read(d, "memory.max"), "67108864");
   EXPECT_EQ(FakeTree::read(d, "memory.swap.max"), "67108864");  // memory+swap minus memory
-  EXPECT_EQ(FakeTree::read(d, "cpu.weight"), "39");               // 1 + (1024-2)*9999/262142
+  EXPECT_EQ(FakeTree::read(d, "cpu.weight"), "39");             // 1 + (1024-2)*9999/262142
   EXPECT_EQ(FakeTree::read(d, "cpu.max"), "50000 100000");
   EXPECT_EQ(FakeTree::read(d, "pids.max"), "100");
 }
@@ -136,9 +136,7 @@ TEST(Hierarchy, PureV2Host) {
   EXPECT_EQ(host->mode, HostMode::kV2);
 }
 
-TEST(Hierarchy, NoCgroupMountIsAnError) {
-  EXPECT_FALSE(parse_mountinfo("22 1 0:5 / /proc rw - proc proc rw\n").ok());
-}
+TEST(Hierarchy, NoCgroupMountIsAnError) { EXPECT_FALSE(parse_mountinfo("22 1 0:5 / /proc rw - proc proc rw\n").ok()); }
 
 }  // namespace
 }  // namespace berth::cgroups
