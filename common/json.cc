@@ -109,4 +109,11 @@ std::string json_serialize(const rapidjson::Value& value) {
   return {buf.GetString(), buf.GetSize()};
 }
 
+std::string json_quote(std::string_view s) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  json_string(w, s);
+  return {buf.GetString(), buf.GetSize()};
+}
+
 }  // namespace berth

@@ -73,5 +73,7 @@ inline void json_key(JsonWriter& w, std::string_view s) { w.Key(s.data(), static
 
 // Re-serializes a parsed value (used to keep unknown sub-documents verbatim).
 std::string json_serialize(const rapidjson::Value& value);
+// `s` as a JSON string: quoted, with the escapes JSON needs.
+std::string json_quote(std::string_view s);
 
 }  // namespace berth

@@ -9,8 +9,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
+#include <utility>
 
 #include "common/file.h"
+#include "common/json.h"
 #include "common/strings.h"
 #include "runtime/container/container.h"
 #include "runtime/oci/default_spec.h"
@@ -104,6 +107,18 @@ Result<int> cmd_delete(const Globals& g, const Args& argv, size_t at) {
   return 0;
 }
 
+// A container's state with runc's list fields added: rootfs, created, owner.
+std::string list_entry_json(const container::StateView& view) {
+  std::string s = container::state_json(view, false);
+  s.pop_back();  // the state object's closing brace
+  for (const auto& [key, value] : {std::pair<std::string_view, const std::string&>{"rootfs", view.record.rootfs},
+                                   {"created", view.record.created},
+                                   {"owner", view.record.owner}}) {
+    s += ',' + json_quote(key) + ':' + json_quote(value);
+  }
+  return s + '}';
+}
+
 Result<int> cmd_list(const Globals& g, const Args& argv, size_t at) {
   BERTH_ASSIGN(auto a, parse_args(argv, at, {{"format", "f", true}, {"quiet", "q", false}}, false));
   BERTH_ASSIGN(auto views, container::list(g.root));
@@ -112,13 +127,7 @@ Result<int> cmd_list(const Globals& g, const Args& argv, size_t at) {
     for (const auto& v : views) std::printf("%s\n", v.record.id.c_str());
   } else if (format == "json") {
     std::string out = "[";
-    for (size_t i = 0; i < views.size(); ++i) {
-      const auto& r = views[i].record;
-      std::string s = container::state_json(views[i], false);
-      s.pop_back();  // extend the state object with runc's list fields
-      s += ",\"rootfs\":\"" + r.rootfs + "\",\"created\":\"" + r.created + "\",\"owner\":\"" + r.owner + "\"}";
-      out += (i ? "," : "") + s;
-    }
+    for (size_t i = 0; i < views.size(); ++i) out += (i ? "," : "") + list_entry_json(views[i]);
     std::printf("%s]\n", out.c_str());
   } else if (format == "table") {
     std::printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");

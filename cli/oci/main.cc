@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,7 @@ int fail(const berth::Error& e) {
   return 1;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   size_t command_at = 0;
   auto globals = berth::cli::parse_args(args, 1, kGlobalFlags, true, &command_at);
@@ -67,4 +66,19 @@ int main(int argc, char** argv) {
   auto code = berth::cli::run_command(g, args, command_at);
   if (!code) return fail(code.error());
   return *code;
+}
+
+}  // namespace
+
+// berth's own code returns errors as Results; what can still throw is the standard library
+// (std::bad_alloc). Say so and exit 1 rather than abort in std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "berth-oci: %s\n", e.what());
+  } catch (...) {
+    std::fputs("berth-oci: unknown exception\n", stderr);
+  }
+  return 1;
 }

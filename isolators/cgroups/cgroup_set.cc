@@ -35,7 +35,7 @@ Status make_dirs(const std::string& mount_point, const std::string& relative, bo
   std::string cur = mount_point;
   for (auto& part : split(relative, '/')) {
     if (part.empty() || part == ".") continue;
-    if (part == "..") return Error(EINVAL, "cgroupsPath \"" + relative + "\": must not contain \"..\"");
+    if (part == "..") return Error(EINVAL, "cgroupsPath \"" + relative + R"(": must not contain "..")");
     cur = path_join(cur, part);
     if (::mkdir(cur.c_str(), 0755) == 0) {
       made.push_back(cur);
@@ -48,7 +48,7 @@ Status make_dirs(const std::string& mount_point, const std::string& relative, bo
 }
 
 void remove_made(const std::vector<std::string>& made) {
-  for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir(it->c_str());
+  std::for_each(made.rbegin(), made.rend(), [](const std::string& dir) { ::rmdir(dir.c_str()); });  // deepest first
 }
 
 Result<std::vector<pid_t>> read_pids(const std::string& dir) {

@@ -146,7 +146,7 @@ Result<int> exec(const ExecOptions& o) {
   UniqueFd go_r(go[0]), go_w(go[1]), err_r(err[0]), err_w(err[1]);
   if (ns.pid && ::setns(ns.pid.get(), CLONE_NEWPID) != 0)
     return Error::from_errno("join the container's pid namespace");
-  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0));
+  auto pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0));
   if (pid < 0) return Error::from_errno("fork");
   if (pid == 0) exec_child(ns, plan, go_r.get(), err_w.get(), console.get(), o.preserve_fds, dev, ino);
   err_w.reset();

@@ -124,5 +124,12 @@ TEST(Json, WriterHelpersTakeStringViews) {
   EXPECT_EQ(std::string(buf.GetString(), buf.GetSize()), R"({"k\"ey":"id"})");
 }
 
+TEST(Json, QuoteEscapesWhatJsonNeeds) {
+  EXPECT_EQ(json_quote("plain"), R"("plain")");
+  EXPECT_EQ(json_quote(""), R"("")");
+  EXPECT_EQ(json_quote("a\"b\\c\nd"), R"("a\"b\\c\nd")");
+  EXPECT_EQ(json_quote(std::string_view("nul\0x", 5)), R"("nul\u0000x")");
+}
+
 }  // namespace
 }  // namespace berth
