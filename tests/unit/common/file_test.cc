@@ -6,8 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <string>
+
+#include "tests/unit/support/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -15,15 +16,11 @@ namespace {
 // A private temporary directory for one test, removed afterwards.
 class FileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-file-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { (void)remove_tree(dir_); }
-  [[nodiscard]] std::string path(std::string_view name) const { return path_join(dir_, name); }
+  void SetUp() override { ASSERT_FALSE(tmp_.path().empty()); }
+  [[nodiscard]] std::string path(std::string_view name) const { return tmp_.path(name); }
 
-  std::string dir_;
+  TempDir tmp_{"berth-file-test-"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(FileTest, WrittenFileReadsBack) {

@@ -3,25 +3,17 @@
 #include "isolators/cgroups/resources.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include "common/file.h"
 #include "isolators/cgroups/hierarchy.h"
 #include "isolators/cgroups/resources_internal.h"
+#include "tests/unit/support/temp_dir.h"
 
 namespace berth::cgroups {
 namespace {
 
 class FakeTree {
  public:
-  FakeTree() {
-    char tmpl[] = "/tmp/berth-cgtest-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  ~FakeTree() { (void)remove_tree(dir_); }
-  FakeTree(const FakeTree&) = delete;
-  FakeTree& operator=(const FakeTree&) = delete;
-
   // A controller directory holding empty knob files.
   CgroupDir controller(const std::string& name, const std::vector<std::string>& files, bool v2 = false) {
     std::string d = path_join(dir_, name.empty() ? "unified" : name);
@@ -35,7 +27,8 @@ class FakeTree {
   }
 
  private:
-  std::string dir_;
+  TempDir tmp_{"berth-cgtest-"};
+  const std::string dir_ = tmp_.path();
 };
 
 oci::Resources sample() {

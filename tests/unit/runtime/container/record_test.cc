@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <string>
 
 #include "common/file.h"
+#include "tests/unit/support/temp_dir.h"
 
 namespace berth::container {
 namespace {
@@ -15,12 +15,7 @@ namespace {
 // A private state root for one test, removed afterwards.
 class RecordTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-record-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { (void)remove_tree(root_); }
+  void SetUp() override { ASSERT_FALSE(root_.empty()); }
 
   // The state paths of `id`, with the container's directory made.
   StatePaths paths_of(const std::string& id) {
@@ -29,7 +24,8 @@ class RecordTest : public ::testing::Test {
     return paths;
   }
 
-  std::string root_;
+  TempDir tmp_{"berth-record-test-"};
+  const std::string root_ = tmp_.path();
 };
 
 Record sample_record() {

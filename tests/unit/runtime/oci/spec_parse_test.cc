@@ -1,13 +1,13 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "common/file.h"
 #include "runtime/oci/spec.h"
 #include "tests/unit/runtime/oci/spec_parse_test_util.h"
+#include "tests/unit/support/temp_dir.h"
 
 namespace berth::oci {
 namespace {
@@ -464,17 +464,10 @@ TEST(SpecParse, LinuxSettingsAreRead) {
 // A bundle directory that removes itself.
 class Bundle {
  public:
-  Bundle() {
-    char tmpl[] = "/tmp/berth-spec-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl) != nullptr ? tmpl : "";
-  }
-  ~Bundle() { (void)remove_tree(dir_); }
-  Bundle(const Bundle&) = delete;
-  Bundle& operator=(const Bundle&) = delete;
-  [[nodiscard]] const std::string& dir() const { return dir_; }
+  [[nodiscard]] const std::string& dir() const { return tmp_.path(); }
 
  private:
-  std::string dir_;
+  TempDir tmp_{"berth-spec-test-"};
 };
 
 TEST(SpecParse, LoadSpecReadsTheBundleConfig) {
