@@ -15,7 +15,7 @@ namespace {
 
 bool v1_controller(const char* name) { return path_exists(std::string("/sys/fs/cgroup/") + name + "/cgroup.procs"); }
 
-TEST(Resources, LimitsAreWrittenToTheContainersCgroups) {
+TEST(CgroupLimits, LimitsAreWrittenToTheContainersCgroups) {
   skip_unless_root();
   if (!v1_controller("memory") || !v1_controller("pids") || !v1_controller("cpu")) {
     GTEST_SKIP() << "needs cgroup v1 memory, pids and cpu controllers";
@@ -35,7 +35,7 @@ TEST(Resources, LimitsAreWrittenToTheContainersCgroups) {
   EXPECT_EQ(r.out, "67108864\n42\n512\n50000\n100000\n") << r;
 }
 
-TEST(Resources, PidsLimitStopsForks) {
+TEST(CgroupLimits, PidsLimitStopsForks) {
   skip_unless_root();
   if (!v1_controller("pids")) GTEST_SKIP() << "needs the cgroup v1 pids controller";
   BundleFixture fx;
@@ -48,7 +48,7 @@ TEST(Resources, PidsLimitStopsForks) {
   EXPECT_NE(r.err.find("Resource temporarily unavailable"), std::string::npos) << r;
 }
 
-TEST(Resources, DenyAllDevicesKeepsStandardDevicesAndBlocksOthers) {
+TEST(CgroupLimits, DenyAllDevicesKeepsStandardDevicesAndBlocksOthers) {
   skip_unless_root();
   if (!v1_controller("devices")) GTEST_SKIP() << "needs the cgroup v1 devices controller";
   BundleFixture fx;
@@ -63,7 +63,7 @@ TEST(Resources, DenyAllDevicesKeepsStandardDevicesAndBlocksOthers) {
   EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r;
 }
 
-TEST(Resources, MissingControllerIsAClearError) {
+TEST(CgroupLimits, MissingControllerIsAClearError) {
   skip_unless_root();
   if (path_exists("/sys/fs/cgroup/hugetlb")) GTEST_SKIP() << "this host has a hugetlb controller";
   BundleFixture fx;
