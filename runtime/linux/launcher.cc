@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "runtime/linux/console.h"
 #include "runtime/linux/hooks.h"
+#include "runtime/linux/id_maps.h"
 #include "runtime/linux/init.h"
 #include "runtime/linux/sync.h"
 
@@ -51,21 +52,6 @@ class ChildGuard {
  private:
   pid_t pid_;
 };
-
-std::string id_map_text(const std::vector<oci::IdMapping>& maps) {
-  std::string text;
-  for (const auto& m : maps) {
-    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
-  }
-  return text;
-}
-
-Status write_id_maps(pid_t pid, const oci::Linux& lx) {
-  std::string base = "/proc/" + std::to_string(pid);
-  BERTH_TRY(write_existing(base + "/uid_map", id_map_text(lx.uid_mappings)).context("write uid mappings"));
-  BERTH_TRY(write_existing(base + "/gid_map", id_map_text(lx.gid_mappings)).context("write gid mappings"));
-  return ok();
-}
 
 // Points an internal fd above the range the caller preserves for the container, with a
 // duplicate owned by `keep` (the original stays with its owner).
@@ -168,7 +154,7 @@ Status send_to_init(int sync, SyncType type, std::string_view payload = {}) {
 }
 
 Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces& ns) {
-  if (ns.new_user) BERTH_TRY(write_id_maps(pid, *req.spec->linux));
+  if (ns.new_user) BERTH_TRY(write_id_maps(pid, req.spec->linux->uid_mappings, req.spec->linux->gid_mappings));
   BERTH_TRY(send_to_init(sync, SyncType::kGo));
   // The init makes its mounts meanwhile (see prepare_rootfs).
   if (req.enter_cgroups) BERTH_TRY(req.enter_cgroups(pid));
@@ -193,10 +179,12 @@ Status handshake(pid_t pid, int sync, const LaunchRequest& req, const Namespaces
   }
 }
 
-Result<InitConfig> make_init_config(const LaunchRequest& req, const Namespaces& ns) {
+Result<InitConfig> make_init_config(const LaunchRequest& req, const Namespaces& ns,
+                                    std::vector<UniqueFd>& idmap_namespaces) {
   InitConfig c;
   c.spec = req.spec;
   BERTH_ASSIGN(c.rootfs, plan_rootfs(*req.spec, req.bundle, req.rootfs, req.cgroup_views, req.no_pivot));
+  BERTH_TRY(prepare_idmapped_mounts(c.rootfs, idmap_namespaces));
   const oci::Linux* lx = req.spec->linux ? &*req.spec->linux : nullptr;
   // The spec lets `create` go without a process (only `start` needs one): such an init
   // waits with an empty plan, and start refuses to release it.
@@ -250,7 +238,8 @@ Result<pid_t> launch_container(const LaunchRequest& req) {
   if (!req.spec->process && req.exec_fifo.empty()) return Error(EINVAL, "process: required to run a container");
   BERTH_ASSIGN(Namespaces ns, plan_namespaces(*req.spec));
   BERTH_TRY(validate_namespaces(*req.spec, ns));
-  BERTH_ASSIGN(InitConfig c, make_init_config(req, ns));
+  std::vector<UniqueFd> idmap_namespaces;
+  BERTH_ASSIGN(InitConfig c, make_init_config(req, ns, idmap_namespaces));
   UniqueFd console;
   if (c.process.terminal && req.console_fd >= 0) {
     console.reset(::fcntl(req.console_fd, F_DUPFD_CLOEXEC, 3));
@@ -277,6 +266,7 @@ Result<pid_t> launch_container(const LaunchRequest& req) {
     BERTH_TRY(lift_fd(*fd, min_fd, lifted, c.close_on_start));
   }
   for (auto& j : c.joins) BERTH_TRY(lift_fd(j.fd, min_fd, lifted, c.close_on_start));
+  for (auto& m : c.rootfs.mounts) BERTH_TRY(lift_fd(m.idmap_userns_fd, min_fd, lifted, c.close_on_start));
   c.close_on_start.push_back(parent_end.get());
   // Joining a pid namespace applies to our children: do it here, just before clone.
   if (ns.pid_join && ::setns(ns.pid_join.get(), CLONE_NEWPID) != 0) return Error::from_errno("join pid namespace");

@@ -26,7 +26,8 @@ struct CgroupView {
 struct MountPlan {
   oci::Mount mount;
   MountFlags flags;
-  std::string source;  // bind sources made absolute (relative ones are taken from the bundle)
+  std::string source;        // bind sources made absolute (relative ones are taken from the bundle)
+  int idmap_userns_fd = -1;  // idmapped mounts: a user namespace carrying the mount's mappings
 };
 
 struct RootfsPlan {
@@ -44,6 +45,10 @@ struct RootfsPlan {
   std::vector<std::pair<std::string, std::string>> sysctl;  // /proc/sys/... path, value
   std::string mount_label;
 };
+
+// Makes the user namespaces that idmapped mounts need (in the runtime, before clone: the
+// init cannot map a namespace from inside its own pid namespace). `owned` keeps them open.
+Status prepare_idmapped_mounts(RootfsPlan& plan, std::vector<UniqueFd>& owned);
 
 Result<RootfsPlan> plan_rootfs(const oci::Spec& spec, const std::string& bundle, const std::string& rootfs,
                                std::vector<CgroupView> cgroups, bool no_pivot);

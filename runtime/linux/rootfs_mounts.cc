@@ -61,12 +61,35 @@ Status finish_mount(int root_fd, const MountPlan& m, bool is_bind) {
   return apply_recursive_attrs(top.get(), f, dest);
 }
 
+// An idmapped bind: clone the source tree detached, give it the mount's user namespace,
+// then move it onto the destination.
+Status mount_idmapped(const MountPlan& m, int dest_fd) {
+  unsigned int recursive = (m.flags.flags & MS_REC) != 0 ? AT_RECURSIVE : 0;
+  UniqueFd tree(static_cast<int>(
+      ::syscall(SYS_open_tree, AT_FDCWD, m.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive)));
+  if (!tree) return Error::from_errno("clone the mount tree of " + m.source);
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(m.idmap_userns_fd);
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | recursive, &attr, sizeof attr) != 0) {
+    return Error::from_errno("idmap " + m.source + " (does its file system support idmapped mounts?)");
+  }
+  if (::syscall(SYS_move_mount, tree.get(), "", dest_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return Error::from_errno("move the idmapped mount of " + m.source + " into place");
+  }
+  return ok();
+}
+
 Status mount_bind(int root_fd, const MountPlan& m) {
   struct stat st {};
   if (::stat(m.source.c_str(), &st) != 0) return Error::from_errno("bind mount source " + m.source);
   BERTH_ASSIGN(UniqueFd dest, open_beneath(root_fd, m.mount.destination, true, !S_ISDIR(st.st_mode)));
-  unsigned long flags = MS_BIND | (m.flags.flags & MS_REC);
-  BERTH_TRY(do_mount(m.source, fd_path(dest.get()), "", flags, "", m.mount.destination));
+  if (m.flags.idmap) {
+    BERTH_TRY(mount_idmapped(m, dest.get()));
+  } else {
+    unsigned long flags = MS_BIND | (m.flags.flags & MS_REC);
+    BERTH_TRY(do_mount(m.source, fd_path(dest.get()), "", flags, "", m.mount.destination));
+  }
   return finish_mount(root_fd, m, true);
 }
 

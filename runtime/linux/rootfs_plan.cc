@@ -2,6 +2,7 @@
 
 #include "common/file.h"
 #include "common/strings.h"
+#include "runtime/linux/id_maps.h"
 #include "runtime/linux/rootfs.h"
 
 namespace berth::rt {
@@ -41,6 +42,9 @@ Result<MountPlan> plan_mount(const oci::Mount& m, size_t index, const std::strin
   if (plan.flags.idmap && (m.uid_mappings.empty() || m.gid_mappings.empty())) {
     return Error(EINVAL, where + ".options: idmap needs uidMappings and gidMappings");
   }
+  if (plan.flags.idmap && !plan.flags.is_bind()) {
+    return Error(EINVAL, where + ".options: idmap is for bind mounts (type \"" + m.type + "\")");
+  }
   return plan;
 }
 
@@ -79,6 +83,18 @@ Result<RootfsPlan> plan_rootfs(const oci::Spec& spec, const std::string& bundle,
     }
   }
   return plan;
+}
+
+Status prepare_idmapped_mounts(RootfsPlan& plan, std::vector<UniqueFd>& owned) {
+  for (auto& m : plan.mounts) {
+    if (!m.flags.idmap) continue;
+    BERTH_ASSIGN(
+        UniqueFd ns,
+        make_mapped_user_namespace(m.mount.uid_mappings, m.mount.gid_mappings).context("mount " + m.mount.destination));
+    m.idmap_userns_fd = ns.get();
+    owned.push_back(std::move(ns));
+  }
+  return ok();
 }
 
 }  // namespace berth::rt
