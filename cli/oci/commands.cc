@@ -1,4 +1,5 @@
 #include "cli/oci/commands.h"
+#include "cli/oci/commands_cgroup.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -235,10 +236,6 @@ Result<int> cmd_spec(const Globals&, const Args& argv, size_t at) {
   return 0;
 }
 
-Result<int> cmd_later(const Globals&, const Args& argv, size_t at) {
-  return Error(EOPNOTSUPP, "berth-oci " + argv[at - 1] + ": not supported yet (it comes with cgroup resource support)");
-}
-
 struct Command {
   const char* name;
   Result<int> (*fn)(const Globals&, const Args&, size_t);
@@ -257,10 +254,10 @@ constexpr Command kCommands[] = {
     {"ps", cmd_ps, "show the processes of a container"},
     {"features", cmd_features, "print the runtime-spec features document"},
     {"spec", cmd_spec, "write a default config.json"},
-    {"pause", cmd_later, "(not yet)"},
-    {"resume", cmd_later, "(not yet)"},
-    {"update", cmd_later, "(not yet)"},
-    {"events", cmd_later, "(not yet)"},
+    {"pause", cmd_pause, "freeze every process of a container"},
+    {"resume", cmd_resume, "thaw a paused container"},
+    {"update", cmd_update, "change a container's cgroup resources"},
+    {"events", cmd_events, "print a container's resource statistics and OOM events"},
 };
 
 }  // namespace
