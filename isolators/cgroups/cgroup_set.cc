@@ -121,6 +121,13 @@ Result<CgroupSet> CgroupSet::create(const HostCgroups& host, const std::string& 
   return set;
 }
 
+const CgroupDir* CgroupSet::v1_dir(std::string_view controller) const {
+  for (const auto& d : dirs_) {
+    if (!d.v2 && std::find(d.controllers.begin(), d.controllers.end(), controller) != d.controllers.end()) return &d;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> CgroupSet::procs_files() const {
   std::vector<std::string> out;
   out.reserve(dirs_.size());

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -35,6 +36,8 @@ class CgroupSet {
   static Result<CgroupSet> create(const HostCgroups& host, const std::string& relative);
 
   [[nodiscard]] const std::vector<CgroupDir>& dirs() const { return dirs_; }
+  // The directory in the v1 hierarchy that has `controller` ("memory"), or nullptr.
+  [[nodiscard]] const CgroupDir* v1_dir(std::string_view controller) const;
   // The cgroup.procs files a new process is written into.
   [[nodiscard]] std::vector<std::string> procs_files() const;
   Status add_process(pid_t pid) const;

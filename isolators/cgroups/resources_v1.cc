@@ -1,6 +1,4 @@
 // linux.resources on cgroup v1: one file per knob, in the hierarchy of its controller.
-#include <algorithm>
-
 #include "common/file.h"
 #include "isolators/cgroups/resources.h"
 #include "isolators/cgroups/resources_internal.h"
@@ -14,12 +12,8 @@ class V1Writer {
 
   // The container's directory in the hierarchy that has `controller`, or "".
   [[nodiscard]] std::string dir(const std::string& controller) const {
-    for (const auto& d : set_.dirs()) {
-      if (!d.v2 && std::find(d.controllers.begin(), d.controllers.end(), controller) != d.controllers.end()) {
-        return d.path;
-      }
-    }
-    return {};
+    const CgroupDir* d = set_.v1_dir(controller);
+    return d == nullptr ? std::string() : d->path;
   }
 
   Status write(const std::string& controller, const std::string& file, const std::string& value) const {
