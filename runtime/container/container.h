@@ -27,7 +27,7 @@ struct CreateOptions {
 
 struct StateView {
   Record record;
-  std::string status;  // created, running, stopped (creating is never seen: records are written after)
+  std::string status;  // created, running, paused, stopped (creating is never seen: records are written after)
 };
 
 Result<pid_t> create(const CreateOptions& options);
@@ -56,6 +56,7 @@ struct ExecOptions {
   std::string console_socket, pid_file;
   std::string apparmor, process_label;
   bool tty = false, detach = false, no_new_privs = false;
+  bool ignore_paused = false;  // exec into a paused container (the process starts frozen)
   bool tty_set = false;
   int preserve_fds = 0;
 };

@@ -125,6 +125,9 @@ Result<oci::Process> exec_process_spec(const ExecOptions& o, const oci::Spec& sp
 Result<int> exec(const ExecOptions& o) {
   BERTH_ASSIGN(StateView view, state(o.root, o.id));
   if (view.status == "stopped") return Error(EINVAL, "cannot exec in a stopped container \"" + o.id + "\"");
+  if (view.status == "paused" && !o.ignore_paused) {
+    return Error(EINVAL, "cannot exec in a paused container \"" + o.id + "\" (use --ignore-paused to override)");
+  }
   StatePaths paths(o.root, o.id);
   BERTH_ASSIGN(auto text, read_file(paths.config()));
   BERTH_ASSIGN(oci::Spec spec, oci::parse_spec(text));

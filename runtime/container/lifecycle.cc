@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "isolators/cgroups/cgroup_set.h"
+#include "isolators/cgroups/freezer.h"
 #include "isolators/cgroups/resources.h"
 #include "runtime/container/container.h"
 #include "runtime/linux/hooks.h"
@@ -245,6 +246,10 @@ Status remove(const std::string& root, const std::string& id, bool force) {
   if (view->status != "stopped") {
     (void)set.signal_all(SIGKILL);
     ::kill(r.pid, SIGKILL);
+    // A frozen process keeps SIGKILL pending until thawed (a paused container, or one a
+    // concurrent pause is freezing); thawing after the signal lets it die without running
+    // another instruction.
+    (void)cgroups::thaw(set);
     if (!wait_gone(r.pid, r.start_time, 10000))
       return Error(EBUSY, "container \"" + id + "\" did not die after SIGKILL");
   }

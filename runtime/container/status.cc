@@ -6,6 +6,7 @@
 
 #include "common/file.h"
 #include "common/strings.h"
+#include "isolators/cgroups/freezer.h"
 #include "runtime/container/container.h"
 #include "runtime/oci/state.h"
 
@@ -46,6 +47,9 @@ Result<StateView> state(const std::string& root, const std::string& id) {
   StateView view{std::move(record), "stopped"};
   if (process_alive(view.record.pid, view.record.start_time)) {
     view.status = path_exists(paths.exec_fifo()) ? "created" : "running";
+    // Paused is no state of its own on disk: the kernel's freezer is the truth, as in runc.
+    auto frozen = cgroups::is_frozen(cgroups::CgroupSet(view.record.cgroups));
+    if (frozen && *frozen) view.status = "paused";
   }
   return view;
 }
