@@ -1,5 +1,4 @@
 #include "cli/oci/commands.h"
-#include "cli/oci/commands_cgroup.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cli/oci/commands_cgroup.h"
 #include "common/file.h"
 #include "common/json.h"
 #include "common/strings.h"
@@ -203,6 +203,7 @@ Result<int> cmd_exec(const Globals& g, const Args& argv, size_t at) {
   o.args.assign(a.positional.begin() + 1, a.positional.end());
   o.process_file = a.get("process");
   o.detach = a.flag("detach");
+  o.ignore_paused = a.flag("ignore-paused");
   o.tty = a.flag("tty");
   o.console_socket = a.get("console-socket");
   o.pid_file = a.get("pid-file");
