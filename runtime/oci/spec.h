@@ -255,6 +255,9 @@ struct Spec {
 Result<Spec> parse_spec(std::string_view json);
 // Parses a process.json as given to `exec --process`.
 Result<Process> parse_process(std::string_view json);
+// Parses a linux.resources object on its own, as `update --resources` takes it; errors
+// name the field from the object down: "memory.limit: must be an integer".
+Result<Resources> parse_resources_json(std::string_view json);
 // Reads <bundle>/config.json and parses it.
 Result<Spec> load_spec(const std::string& bundle_dir);
 

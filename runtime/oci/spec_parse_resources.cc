@@ -147,3 +147,12 @@ Result<Resources> parse_resources(const JsonNode& node) {
 }
 
 }  // namespace berth::oci::detail
+
+namespace berth::oci {
+
+Result<Resources> parse_resources_json(std::string_view json) {
+  BERTH_ASSIGN(JsonDocument doc, JsonDocument::parse(json, "resources"));
+  return detail::parse_resources(JsonNode(doc));
+}
+
+}  // namespace berth::oci

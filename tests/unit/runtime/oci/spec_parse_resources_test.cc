@@ -113,5 +113,24 @@ TEST(ResourcesParse, WrongValueTypesNameTheField) {
   EXPECT_EQ(spec_error(with_linux(R"({"resources": {"memory": 5}})")), "linux.resources.memory: must be an object");
 }
 
+TEST(ResourcesParse, StandaloneDocumentAsUpdateTakesIt) {
+  auto r = parse_resources_json(R"({"memory": {"limit": 67108864, "swap": -1}, "pids": {"limit": 20}})");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->memory->limit, 67108864);
+  EXPECT_EQ(r->memory->swap, -1);
+  EXPECT_EQ(r->pids->limit, 20);
+  EXPECT_FALSE(r->cpu.has_value());
+}
+
+TEST(ResourcesParse, StandaloneDocumentErrorsNameTheField) {
+  auto bad = parse_resources_json(R"({"memory": {"limit": "1G"}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(), "memory.limit: must be an integer");
+  auto not_json = parse_resources_json("{");
+  ASSERT_FALSE(not_json.ok());
+  EXPECT_EQ(not_json.error().message().rfind("resources: invalid JSON", 0), 0u) << not_json.error().message();
+  EXPECT_FALSE(parse_resources_json("[]").ok());
+}
+
 }  // namespace
 }  // namespace berth::oci
