@@ -1,5 +1,10 @@
 // linux.resources on cgroup v2: the unified files, with the spec's conversions.
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "common/file.h"
+#include "common/strings.h"
 #include "isolators/cgroups/resources.h"
 #include "isolators/cgroups/resources_internal.h"
 
@@ -12,6 +17,14 @@ class V2Writer {
   Status write(const std::string& file, const std::string& value) const {
     return write_existing(path_join(dir_, file), value);
   }
+  // The fields of what `file` holds now ("max 100000"); none when it cannot be read.
+  [[nodiscard]] std::vector<std::string> current(const std::string& file) const {
+    auto text = read_file(path_join(dir_, file));
+    if (!text) return {};
+    auto fields = split(std::string(trim(*text)), ' ');
+    std::erase_if(fields, [](const std::string& f) { return f.empty(); });
+    return fields;
+  }
 
  private:
   std::string dir_;
@@ -22,12 +35,18 @@ std::string max_or(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
 Status apply_memory(const V2Writer& w, const oci::Resources::Memory& m) {
   if (m.limit) BERTH_TRY(w.write("memory.max", max_or(*m.limit)));
   if (m.reservation) BERTH_TRY(w.write("memory.low", max_or(*m.reservation)));
-  // v1's swap is memory+swap; v2 limits swap alone.
+  // v1's swap is memory+swap; v2 limits swap alone. An update may change swap alone: the
+  // memory limit is then the one the cgroup has.
   if (m.swap) {
+    std::optional<int64_t> limit = m.limit;
+    if (!limit) {
+      auto now = w.current("memory.max");
+      if (now.size() == 1) limit = parse_int(now[0]);
+    }
     std::string swap = "max";
-    if (*m.swap >= 0 && m.limit && *m.limit >= 0) {
-      if (*m.swap < *m.limit) return Error(EINVAL, "linux.resources.memory.swap: below memory.limit");
-      swap = std::to_string(*m.swap - *m.limit);
+    if (*m.swap >= 0 && limit && *limit >= 0) {
+      if (*m.swap < *limit) return Error(EINVAL, "linux.resources.memory.swap: below memory.limit");
+      swap = std::to_string(*m.swap - *limit);
     }
     BERTH_TRY(w.write("memory.swap.max", swap));
   }
@@ -40,8 +59,13 @@ Status apply_memory(const V2Writer& w, const oci::Resources::Memory& m) {
 Status apply_cpu(const V2Writer& w, const oci::Resources::Cpu& c) {
   if (c.shares) BERTH_TRY(w.write("cpu.weight", std::to_string(shares_to_weight(*c.shares))));
   if (c.quota || c.period) {
-    std::string quota = c.quota && *c.quota > 0 ? std::to_string(*c.quota) : "max";
-    BERTH_TRY(w.write("cpu.max", quota + " " + std::to_string(c.period.value_or(100000))));
+    // cpu.max holds both: one given alone (an update) keeps the other as it is.
+    auto now = w.current("cpu.max");
+    std::string quota = now.size() == 2 ? now[0] : "max";
+    std::string period = now.size() == 2 ? now[1] : "100000";
+    if (c.quota) quota = *c.quota > 0 ? std::to_string(*c.quota) : "max";
+    if (c.period) period = std::to_string(*c.period);
+    BERTH_TRY(w.write("cpu.max", quota + " " + period));
   }
   if (c.burst) BERTH_TRY(w.write("cpu.max.burst", std::to_string(*c.burst)));
   if (c.idle) BERTH_TRY(w.write("cpu.idle", std::to_string(*c.idle)));

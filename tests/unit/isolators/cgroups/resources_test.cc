@@ -69,6 +69,29 @@ TEST(Resources, V2UsesUnifiedFilesAndConversions) {
   EXPECT_EQ(FakeTree::read(d, "pids.max"), "100");
 }
 
+TEST(Resources, V2QuotaAloneKeepsThePeriodAndSwapAloneUsesTheLimit) {
+  FakeTree t;
+  CgroupSet set({t.controller("", {"memory.max", "memory.swap.max", "cpu.max"}, true)});
+  const auto& d = set.dirs()[0];
+  ASSERT_TRUE(write_file(path_join(d.path, "cpu.max"), "max 250000\n").ok());
+  ASSERT_TRUE(write_file(path_join(d.path, "memory.max"), "67108864\n").ok());
+  oci::Resources r;
+  r.cpu = oci::Resources::Cpu{};
+  r.cpu->quota = 50000;
+  r.memory = oci::Resources::Memory{};
+  r.memory->swap = 100663296;
+  ASSERT_TRUE(apply_resources(set, r, {}).ok());
+  EXPECT_EQ(FakeTree::read(d, "cpu.max"), "50000 250000");
+  EXPECT_EQ(FakeTree::read(d, "memory.swap.max"), "33554432");  // 96M memory+swap minus the 64M there
+
+  oci::Resources period_only;
+  period_only.cpu = oci::Resources::Cpu{};
+  period_only.cpu->period = 200000;
+  ASSERT_TRUE(write_file(path_join(d.path, "cpu.max"), "50000 250000\n").ok());
+  ASSERT_TRUE(apply_resources(set, period_only, {}).ok());
+  EXPECT_EQ(FakeTree::read(d, "cpu.max"), "50000 200000");
+}
+
 TEST(Resources, MissingControllerIsAClearError) {
   FakeTree t;
   CgroupSet set({t.controller("memory", {"memory.limit_in_bytes"})});
