@@ -1,6 +1,7 @@
 #include "common/strings.h"
 
 #include <charconv>
+#include <cstdint>
 
 namespace berth {
 
@@ -51,6 +52,41 @@ std::optional<int64_t> parse_int(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+namespace {
+
+// The power of 1024 for a size unit letter (k, m, g, t, p in any case), or 0.
+int unit_power(char c) {
+  auto at = std::string_view("kmgtp").find(static_cast<char>(c | 0x20));
+  return at == std::string_view::npos ? 0 : static_cast<int>(at) + 1;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_byte_size(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+  std::string_view number = s.substr(0, i);
+  std::string_view unit = s.substr(i);
+  if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  int power = 0;
+  if (!unit.empty() && (power = unit_power(unit.front())) > 0) unit.remove_prefix(1);
+  if (!unit.empty() && (unit.front() == 'i' || unit.front() == 'I')) unit.remove_prefix(1);
+  if (!unit.empty() && (unit.front() == 'b' || unit.front() == 'B')) unit.remove_prefix(1);
+  if (number.empty() || !unit.empty()) return std::nullopt;
+  if (number.find('.') == std::string_view::npos) {
+    auto whole = parse_uint(number);
+    if (!whole || *whole > static_cast<uint64_t>(INT64_MAX) >> (10 * power)) return std::nullopt;
+    return static_cast<int64_t>(*whole << (10 * power));
+  }
+  // A fraction ("1.5g"): whole bytes, rounded down as go-units does.
+  double value = 0;
+  auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (ec != std::errc() || p != number.data() + number.size()) return std::nullopt;
+  value *= static_cast<double>(1ULL << (10 * power));
+  if (value >= 9.2e18) return std::nullopt;
+  return static_cast<int64_t>(value);
 }
 
 }  // namespace berth

@@ -16,5 +16,9 @@ std::string_view trim(std::string_view s);
 // Whole-string decimal parses; nullopt on anything else (sign, spaces, overflow).
 std::optional<uint64_t> parse_uint(std::string_view s);
 std::optional<int64_t> parse_int(std::string_view s);
+// A size as docker and runc take it (go-units RAMInBytes): a decimal number, an optional
+// space, an optional unit k, m, g, t or p (powers of 1024, any case, "i" and "b" allowed
+// after it): "512m", "1.5G", "64MiB", "4096". nullopt on anything else or overflow.
+std::optional<int64_t> parse_byte_size(std::string_view s);
 
 }  // namespace berth

@@ -61,5 +61,24 @@ TEST(Strings, ParseIntAcceptsNegativeNumbers) {
   EXPECT_FALSE(parse_int("-").has_value());
 }
 
+TEST(Strings, ByteSizesReadLikeRuncsFlags) {
+  EXPECT_EQ(parse_byte_size("4096"), 4096);
+  EXPECT_EQ(parse_byte_size("512m"), 512LL << 20);
+  EXPECT_EQ(parse_byte_size("64M"), 64LL << 20);
+  EXPECT_EQ(parse_byte_size("1g"), 1LL << 30);
+  EXPECT_EQ(parse_byte_size("1GiB"), 1LL << 30);
+  EXPECT_EQ(parse_byte_size("2 kb"), 2048);
+  EXPECT_EQ(parse_byte_size("1.5k"), 1536);
+  EXPECT_EQ(parse_byte_size("100b"), 100);
+  EXPECT_EQ(parse_byte_size("8191p"), 8191LL << 50);
+  EXPECT_EQ(parse_byte_size("0"), 0);
+}
+
+TEST(Strings, ByteSizesRefuseOtherText) {
+  for (const char* bad : {"", "12x", "m", "-1", "1gg", "1 g b", " 1g", "1.2.3m", "8192p", "99999999999999999999"}) {
+    EXPECT_FALSE(parse_byte_size(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace berth
