@@ -81,15 +81,17 @@ std::string state_json(const StateView& view, bool pretty) {
 
 Status kill(const std::string& root, const std::string& id, int signal, bool all) {
   BERTH_ASSIGN(StateView view, state(root, id));
+  cgroups::CgroupSet set(view.record.cgroups);
   if (all) {
-    cgroups::CgroupSet set(view.record.cgroups);
     BERTH_TRY(set.signal_all(signal).context("container \"" + id + "\""));
-    return ok();
+  } else {
+    if (view.status == "stopped") return Error(ESRCH, "container \"" + id + "\" is not running");
+    if (::kill(view.record.pid, signal) != 0) {
+      return Error::from_errno("send signal " + std::to_string(signal) + " to container \"" + id + "\"");
+    }
   }
-  if (view.status == "stopped") return Error(ESRCH, "container \"" + id + "\" is not running");
-  if (::kill(view.record.pid, signal) != 0) {
-    return Error::from_errno("send signal " + std::to_string(signal) + " to container \"" + id + "\"");
-  }
+  // A frozen task cannot act on SIGKILL: thaw a paused container so that it dies (runc does).
+  if (signal == SIGKILL && view.status == "paused") BERTH_TRY(cgroups::thaw(set));
   return ok();
 }
 

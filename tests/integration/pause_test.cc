@@ -166,6 +166,18 @@ TEST_F(Pause, SignalToAPausedContainerIsDeliveredOnResume) {
   })) << "the signal queued while paused was not handled after resume";
 }
 
+TEST_F(Pause, KillOfAPausedContainerKillsItAtOnce) {
+  std::string id = run_detached("exec sleep 100");
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(fx_.berth_oci({"pause", id}).ok());
+  RunResult killed = fx_.berth_oci({"kill", id, "KILL"});
+  ASSERT_TRUE(killed.ok()) << killed;
+  EXPECT_TRUE(eventually([&] {
+    auto state = fx_.berth_oci({"state", id});
+    return state.ok() && state.out.find("\"stopped\"") != std::string::npos;
+  })) << "SIGKILL did not stop a paused container";
+}
+
 TEST_F(Pause, ForceDeleteOfAPausedContainerRemovesItAndItsCgroups) {
   std::string id = run_detached("sleep 100 & exec sleep 101");
   ASSERT_FALSE(id.empty());
