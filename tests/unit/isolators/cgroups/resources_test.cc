@@ -87,7 +87,8 @@ TEST(Resources, V2QuotaAloneKeepsThePeriodAndSwapAloneUsesTheLimit) {
   oci::Resources period_only;
   period_only.cpu = oci::Resources::Cpu{};
   period_only.cpu->period = 200000;
-  ASSERT_TRUE(write_file(path_join(d.path, "cpu.max"), "50000 250000\n").ok());
+  // Kernel files are written without truncating: seed the fake with what the new value overwrites.
+  ASSERT_TRUE(write_file(path_join(d.path, "cpu.max"), "50000 250000").ok());
   ASSERT_TRUE(apply_resources(set, period_only, {}).ok());
   EXPECT_EQ(FakeTree::read(d, "cpu.max"), "50000 200000");
 }
