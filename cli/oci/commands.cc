@@ -31,14 +31,6 @@ const std::vector<FlagSpec> kCreateFlags = {
     {"no-subreaper", "", false},   {"pidfd-socket", "", true},
 };
 
-Result<std::string> one_id(const ParsedArgs& a, const char* command) {
-  if (a.positional.size() != 1) {
-    return Error(EINVAL, std::string(command) + ": expects exactly one container id, got " +
-                             std::to_string(a.positional.size()) + " arguments");
-  }
-  return a.positional[0];
-}
-
 Result<int> parse_count(const ParsedArgs& a, const char* flag) {
   if (!a.has(flag)) return 0;
   auto v = parse_uint(a.get(flag));
@@ -262,6 +254,14 @@ constexpr Command kCommands[] = {
 };
 
 }  // namespace
+
+Result<std::string> one_id(const ParsedArgs& a, const char* command) {
+  if (a.positional.size() != 1) {
+    return Error(EINVAL, std::string(command) + ": expects exactly one container id, got " +
+                             std::to_string(a.positional.size()) + " arguments");
+  }
+  return a.positional[0];
+}
 
 Result<int> parse_signal(const std::string& text) {
   const Error invalid(EINVAL, "invalid signal \"" + text + "\"");

@@ -8,6 +8,7 @@
 
 #include "cli/oci/commands.h"
 #include "common/result.h"
+#include "runtime/oci/spec.h"
 
 namespace berth::cli {
 
@@ -15,5 +16,14 @@ Result<int> cmd_pause(const Globals& g, const std::vector<std::string>& argv, si
 Result<int> cmd_resume(const Globals& g, const std::vector<std::string>& argv, size_t at);
 Result<int> cmd_update(const Globals& g, const std::vector<std::string>& argv, size_t at);
 Result<int> cmd_events(const Globals& g, const std::vector<std::string>& argv, size_t at);
+
+// What `update` was asked: the container and the linux.resources to write (--resources
+// FILE, or "-" for standard input, with runc's limit flags over it). Bad flag values are
+// errors naming the flag and the value: --memory "12x": not a size.
+struct UpdateRequest {
+  std::string id;
+  oci::Resources resources;
+};
+Result<UpdateRequest> parse_update(const std::vector<std::string>& argv, size_t at);
 
 }  // namespace berth::cli
