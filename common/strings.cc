@@ -80,13 +80,22 @@ std::optional<int64_t> parse_byte_size(std::string_view s) {
     if (!whole || *whole > static_cast<uint64_t>(INT64_MAX) >> (10 * power)) return std::nullopt;
     return static_cast<int64_t>(*whole << (10 * power));
   }
-  // A fraction ("1.5g"): whole bytes, rounded down as go-units does.
-  double value = 0;
-  auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-  if (ec != std::errc() || p != number.data() + number.size()) return std::nullopt;
-  value *= static_cast<double>(1ULL << (10 * power));
-  if (value >= 9.2e18) return std::nullopt;
-  return static_cast<int64_t>(value);
+  // A fraction ("1.5g"): whole bytes, rounded down as go-units does. Integer arithmetic:
+  // floating-point from_chars would pull libstdc++'s pmr machinery into every binary.
+  auto dot = number.find('.');
+  std::string_view whole_text = number.substr(0, dot);
+  std::string_view frac_text = number.substr(dot + 1);
+  if (frac_text.find('.') != std::string_view::npos || frac_text.size() > 18) return std::nullopt;
+  if (whole_text.empty() && frac_text.empty()) return std::nullopt;
+  auto whole = whole_text.empty() ? std::optional<uint64_t>(0) : parse_uint(whole_text);
+  auto frac = frac_text.empty() ? std::optional<uint64_t>(0) : parse_uint(frac_text);
+  if (!whole || !frac || *whole > static_cast<uint64_t>(INT64_MAX) >> (10 * power)) return std::nullopt;
+  unsigned __int128 scale = 1;
+  for (size_t k = 0; k < frac_text.size(); ++k) scale *= 10;
+  unsigned __int128 bytes = (static_cast<unsigned __int128>(*whole) << (10 * power)) +
+                            ((static_cast<unsigned __int128>(*frac) << (10 * power)) / scale);
+  if (bytes > static_cast<unsigned __int128>(INT64_MAX)) return std::nullopt;
+  return static_cast<int64_t>(bytes);
 }
 
 }  // namespace berth

@@ -69,13 +69,15 @@ TEST(Strings, ByteSizesReadLikeRuncsFlags) {
   EXPECT_EQ(parse_byte_size("1GiB"), 1LL << 30);
   EXPECT_EQ(parse_byte_size("2 kb"), 2048);
   EXPECT_EQ(parse_byte_size("1.5k"), 1536);
+  EXPECT_EQ(parse_byte_size("0.25m"), 262144);
+  EXPECT_EQ(parse_byte_size(".5k"), 512);
   EXPECT_EQ(parse_byte_size("100b"), 100);
   EXPECT_EQ(parse_byte_size("8191p"), 8191LL << 50);
   EXPECT_EQ(parse_byte_size("0"), 0);
 }
 
 TEST(Strings, ByteSizesRefuseOtherText) {
-  for (const char* bad : {"", "12x", "m", "-1", "1gg", "1 g b", " 1g", "1.2.3m", "8192p", "99999999999999999999"}) {
+  for (const char* bad : {"", "12x", "m", "-1", "1gg", "1 g b", " 1g", "1.2.3m", ".", ".m", "8192p", "99999999999999999999"}) {
     EXPECT_FALSE(parse_byte_size(bad).has_value()) << bad;
   }
 }
