@@ -57,9 +57,9 @@ uint64_t blkio_weight_to_io_weight(uint64_t weight) {
 
 Status apply_resources(const CgroupSet& set, const oci::Resources& resources, const std::vector<oci::Device>& devices) {
   bool v2 = !set.dirs().empty() && set.dirs().front().v2;
-  if (v2) return apply_resources_v2(set, resources).context("apply linux.resources");
-  return apply_resources_v1(set, resources, effective_device_rules(resources, devices))
-      .context("apply linux.resources");
+  auto rules = effective_device_rules(resources, devices);
+  if (v2) return apply_resources_v2(set, resources, rules).context("apply linux.resources");
+  return apply_resources_v1(set, resources, rules).context("apply linux.resources");
 }
 
 }  // namespace berth::cgroups

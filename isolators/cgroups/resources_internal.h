@@ -24,6 +24,6 @@ struct DeviceRule {
 std::vector<DeviceRule> effective_device_rules(const oci::Resources& r, const std::vector<oci::Device>& devices);
 
 Status apply_resources_v1(const CgroupSet& set, const oci::Resources& r, const std::vector<DeviceRule>& devices);
-Status apply_resources_v2(const CgroupSet& set, const oci::Resources& r);
+Status apply_resources_v2(const CgroupSet& set, const oci::Resources& r, const std::vector<DeviceRule>& devices);
 
 }  // namespace berth::cgroups

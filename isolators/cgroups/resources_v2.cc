@@ -1,10 +1,14 @@
 // linux.resources on cgroup v2: the unified files, with the spec's conversions.
+#include <fcntl.h>
+
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/fd.h"
 #include "common/file.h"
 #include "common/strings.h"
+#include "isolators/cgroups/device_bpf.h"
 #include "isolators/cgroups/resources.h"
 #include "isolators/cgroups/resources_internal.h"
 
@@ -29,6 +33,14 @@ class V2Writer {
  private:
   std::string dir_;
 };
+
+// v2 has no devices.allow: the rules become an eBPF program on the cgroup directory.
+Status apply_devices(const std::string& dir, const std::vector<DeviceRule>& rules) {
+  BERTH_ASSIGN(UniqueFd prog, load_device_program(device_program(rules)));
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) return Error::from_errno("open " + dir);
+  return attach_device_program(dir_fd.get(), prog.get()).context(dir);
+}
 
 std::string max_or(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
 
@@ -97,7 +109,7 @@ Status apply_io(const V2Writer& w, const oci::Resources::BlockIo& b) {
 
 }  // namespace
 
-Status apply_resources_v2(const CgroupSet& set, const oci::Resources& r) {
+Status apply_resources_v2(const CgroupSet& set, const oci::Resources& r, const std::vector<DeviceRule>& devices) {
   V2Writer w(set);
   if (r.memory) BERTH_TRY(apply_memory(w, *r.memory));
   if (r.cpu) BERTH_TRY(apply_cpu(w, *r.cpu));
@@ -113,7 +125,7 @@ Status apply_resources_v2(const CgroupSet& set, const oci::Resources& r) {
     }
     BERTH_TRY(w.write(key, value));
   }
-  // Device rules on v2 need an eBPF program on the cgroup: that comes with the isolators.
+  if (!devices.empty()) BERTH_TRY(apply_devices(set.dirs().front().path, devices).context("linux.resources.devices"));
   return ok();
 }
 
