@@ -25,7 +25,7 @@ namespace {
 
 std::string hook_state_json(const std::string& id, const std::string& bundle,
                             const std::map<std::string, std::string>& annotations, pid_t pid, const char* status) {
-  oci::State s{"1.2.0", id, status, pid, bundle, annotations};
+  oci::State s{std::string(oci::kOciVersion), id, status, pid, bundle, annotations};
   return oci::state_to_json(s, false);
 }
 
@@ -175,7 +175,8 @@ Result<pid_t> create(const CreateOptions& o) {
   r.bundle = bundle;
   r.rootfs = rootfs;
   r.pid = pid;
-  r.start_time = process_start_time(pid).ok() ? *process_start_time(pid) : 0;
+  auto start_time = process_start_time(pid);
+  r.start_time = start_time ? *start_time : 0;
   r.created = rfc3339_now();
   r.annotations = spec.annotations;
   r.cgroups = cgroup_set.dirs();

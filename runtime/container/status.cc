@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "isolators/cgroups/freezer.h"
 #include "runtime/container/container.h"
+#include "runtime/oci/spec.h"
 #include "runtime/oci/state.h"
 
 namespace berth::container {
@@ -70,7 +71,7 @@ Result<std::vector<StateView>> list(const std::string& root) {
 
 std::string state_json(const StateView& view, bool pretty) {
   oci::State s;
-  s.oci_version = "1.2.0";
+  s.oci_version = std::string(oci::kOciVersion);
   s.id = view.record.id;
   s.status = view.status;
   s.pid = view.status == "stopped" ? 0 : view.record.pid;

@@ -128,7 +128,7 @@ Status send_to_seccomp_agent(const oci::Spec& spec, int listener, pid_t pid, con
   JsonWriter w(buf);
   w.StartObject();
   json_key(w, "ociVersion");
-  json_string(w, "1.2.0");
+  json_string(w, oci::kOciVersion);
   json_key(w, "fds");
   w.StartArray();
   json_string(w, "seccompFd");

@@ -10,11 +10,10 @@
 #include "runtime/oci/default_seccomp.h"
 #include "runtime/oci/pretty_json.h"
 #include "runtime/oci/seccomp_names.h"
+#include "runtime/oci/spec.h"
 
 namespace berth::oci {
 namespace {
-
-constexpr std::string_view kOciVersion = "1.2.0";
 
 // Docker's default capability set, in docker's order.
 constexpr std::array<std::string_view, 14> kDefaultCapabilities = {

@@ -178,7 +178,7 @@ std::string features_json(const HostFeatures& host) {
   auto& w = j.writer();
   w.StartObject();
   j.field("ociVersionMin", "1.0.0");
-  j.field("ociVersionMax", "1.2.0");
+  j.field("ociVersionMax", kOciVersion);
   j.string_field("hooks", kHooks);
   j.string_field("mountOptions", kMountOptions);
   write_linux(j, host);

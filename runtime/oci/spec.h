@@ -9,11 +9,15 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
 
 namespace berth::oci {
+
+// The runtime-spec version berth-oci writes and reports (state, hooks, default spec).
+inline constexpr std::string_view kOciVersion = "1.2.0";
 
 struct User {
   uint32_t uid = 0;
