@@ -12,7 +12,7 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config git
   libseccomp-dev libcap-dev libmnl-dev libnl-3-dev libnl-route-3-dev libapparmor-dev
-  libcereal-dev libboost-dev rapidjson-dev libgtest-dev libgmock-dev
+  libcereal-dev libboost-dev rapidjson-dev libgtest-dev libgmock-dev libyaml-cpp-dev
   # style
   clang-format clang-tidy
   # fixtures (scripts/make-busybox-fixture.sh) and the demo
@@ -20,7 +20,7 @@ PACKAGES=(
   # test peers: other runtimes and engines driven against berth-oci; image tools
   runc crun podman containerd skopeo umoci
   # tools the integration tests and scripts call
-  iproute2 procps util-linux curl
+  iproute2 procps util-linux curl xfsprogs
 )
 
 missing_packages() {
