@@ -86,7 +86,7 @@ struct Limitation {
 struct Usage {
   std::optional<cgroups::Stats> cgroup;
   std::optional<uint64_t> disk_used_bytes, disk_limit_bytes;
-  std::vector<std::string> gpus;         // UUIDs of the GPUs it holds
+  std::vector<std::string> gpus;          // UUIDs of the GPUs it holds
   std::vector<uint16_t> listening_ports;  // TCP/UDP ports it listens on
 };
 

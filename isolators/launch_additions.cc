@@ -22,7 +22,9 @@ Result<rapidjson::Value*> member(rapidjson::Value& object, const char* name, rap
     it = object.FindMember(name);
   }
   const bool fits = kind == rapidjson::kObjectType ? it->value.IsObject() : it->value.IsArray();
-  if (!fits) return Error(EINVAL, std::string(path) + (kind == rapidjson::kObjectType ? ": must be an object" : ": must be an array"));
+  if (!fits)
+    return Error(EINVAL,
+                 std::string(path) + (kind == rapidjson::kObjectType ? ": must be an object" : ": must be an array"));
   return &it->value;
 }
 

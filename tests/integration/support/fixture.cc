@@ -223,8 +223,19 @@ RunResult run_cmd(const std::vector<std::string>& argv, const std::string& stdin
   return result;
 }
 
-std::string berth_oci_binary() { return BERTH_OCI_BINARY; }
-std::string fixture_script() { return std::string(BERTH_SOURCE_DIR) + "/scripts/make-busybox-fixture.sh"; }
+// The environment overrides the paths compiled in, so that a test binary built here can run
+// from a copied tree on another host (scripts/gpu-host-check.sh).
+namespace {
+std::string from_env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+}  // namespace
+
+std::string berth_oci_binary() { return from_env_or("BERTH_OCI_BINARY", BERTH_OCI_BINARY); }
+std::string fixture_script() {
+  return from_env_or("BERTH_SOURCE_DIR", BERTH_SOURCE_DIR) + "/scripts/make-busybox-fixture.sh";
+}
 
 BundleFixture::BundleFixture(const BundleOptions& options) {
   std::string tmpl = "/tmp/berth-it-XXXXXX";
