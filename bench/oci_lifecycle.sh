@@ -15,6 +15,9 @@
 #   BUILD_DIR=build   (where bench/oci_lifecycle_driver is built; DRIVER= overrides the binary)
 #   RAW=FILE       also write every sample (warm-ups included, round < 0) as TSV
 #   STRICT=1       exit 3 when the target is missed (default: exit 0 after printing MISS)
+#   LIMITS=1       the bundle asks for cpu, memory and pids limits (shares 512, quota 50 ms of
+#                  100 ms, 256 MiB, 128 pids): every runtime then writes them at create, and
+#                  the cycle's create and delete steps show each one's cgroup setup and teardown
 #
 # Everything runs in ONE private mount namespace (unshare -m), shared by all three runtimes:
 # on a hybrid-cgroup host its cgroup2 mount /sys/fs/cgroup/unified is replaced by an empty
@@ -118,12 +121,19 @@ if ! "$SOURCE_DIR/scripts/make-busybox-fixture.sh" bundle "$BUNDLE" --runtime "$
     die "cannot make the bundle"
 fi
 
+LIMITS_JSON='{"cpu": {"shares": 512, "quota": 50000, "period": 100000}, "memory": {"limit": 268435456}, "pids": {"limit": 128}}'
+if [ "${LIMITS:-0}" = 1 ]; then
+  jq --argjson r "$LIMITS_JSON" '.linux.resources += $r' "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+  mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+fi
+
 ver() { "$1" --version 2>/dev/null | head -n1; }
 echo "# OCI lifecycle benchmark on $(uname -n), kernel $(uname -r), $(nproc) CPUs"
 echo "#   berth-oci: $BERTH_OCI ($(ver "$BERTH_OCI"))"
 echo "#   crun:      $CRUN ($(ver "$CRUN"))"
 echo "#   runc:      $RUNC ($(ver "$RUNC"))"
 echo "#   bundle:    busybox, config.json from \`runc spec\`, args [/bin/true], terminal false"
+[ "${LIMITS:-0}" != 1 ] || echo "#   limits:    linux.resources += $LIMITS_JSON"
 echo "#   one private mount namespace for all three$(mountpoint -q /sys/fs/cgroup/unified &&
   echo ', cgroup2 (hybrid) masked'); state roots on tmpfs"
 
