@@ -62,11 +62,11 @@ Result<std::optional<Limitation>> IsolatorSet::check(const ContainerConfig& c) c
 Status IsolatorSet::cleanup(const ContainerConfig& c) const {
   std::string errors;
   int code = 0;
-  for (auto it = isolators_.rbegin(); it != isolators_.rend(); ++it) {
-    auto s = (*it)->cleanup(c);
+  for (size_t n = isolators_.size(); n-- > 0;) {
+    auto s = isolators_[n]->cleanup(c);
     if (s) continue;
     if (!errors.empty()) errors += "; ";
-    errors += named(**it, s.error()).message();
+    errors += named(*isolators_[n], s.error()).message();
     code = s.error().code();
   }
   if (code != 0) return Error(code, "cleanup of container \"" + c.id + "\": " + errors);

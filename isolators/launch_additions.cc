@@ -16,16 +16,13 @@ rapidjson::Value text(std::string_view s, Allocator& a) {
 // object[name], made as `kind` when it is absent; an error when it is there as another type.
 Result<rapidjson::Value*> member(rapidjson::Value& object, const char* name, rapidjson::Type kind, Allocator& a,
                                  std::string_view path) {
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd()) {
-    object.AddMember(rapidjson::Value(name, a), rapidjson::Value(kind), a);
-    it = object.FindMember(name);
-  }
-  const bool fits = kind == rapidjson::kObjectType ? it->value.IsObject() : it->value.IsArray();
+  if (!object.HasMember(name)) object.AddMember(rapidjson::Value(name, a), rapidjson::Value(kind), a);
+  rapidjson::Value& value = object[name];
+  const bool fits = kind == rapidjson::kObjectType ? value.IsObject() : value.IsArray();
   if (!fits)
     return Error(EINVAL,
                  std::string(path) + (kind == rapidjson::kObjectType ? ": must be an object" : ": must be an array"));
-  return &it->value;
+  return &value;
 }
 
 rapidjson::Value mount_json(const oci::Mount& m, Allocator& a) {

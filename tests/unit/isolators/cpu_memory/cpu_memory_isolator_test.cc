@@ -22,7 +22,7 @@ cgroups::HostCgroups v1_host(const std::string& root, bool memsw) {
   return host;
 }
 
-ContainerConfig container(ResourceRequest r) { return {.id = "c1", .cgroup = "/berth/c1", .resources = r}; }
+ContainerConfig container(ResourceRequest r) { return {.id = "c1", .cgroup = "/berth/c1", .resources = std::move(r)}; }
 
 TEST(CpuIsolator, FractionalCoresBecomeSharesWithoutQuotaUnlessHard) {
   TempDir tmp("berth-cpu-");
