@@ -48,14 +48,17 @@ rapidjson::Value device_json(const oci::Device& d, Allocator& a) {
   return v;
 }
 
-// Sets NAME=value in `env`, replacing an entry of the same name.
+// Search paths keep what the image set: the isolator's directories go first.
+bool is_search_path(std::string_view name) { return name == "PATH=" || name == "LD_LIBRARY_PATH="; }
+
+// Sets NAME=value in `env`, replacing an entry of the same name (prepending to a search path).
 void set_env(rapidjson::Value& env, const std::string& entry, Allocator& a) {
   const auto name = entry.substr(0, entry.find('=') + 1);
   for (auto& e : env.GetArray()) {
-    if (e.IsString() && std::string_view(e.GetString()).starts_with(name)) {
-      e = text(entry, a);
-      return;
-    }
+    if (!e.IsString() || !std::string_view(e.GetString()).starts_with(name)) continue;
+    const std::string_view old_value = std::string_view(e.GetString()).substr(name.size());
+    e = text(is_search_path(name) && !old_value.empty() ? entry + ":" + std::string(old_value) : entry, a);
+    return;
   }
   env.PushBack(text(entry, a), a);
 }

@@ -1,6 +1,7 @@
 // Folds what the isolators' prepare() asked for into a container's config.json: mounts
 // appended, device nodes added to linux.devices, environment set in process.env (a name
-// already there is replaced). Only edits the JSON text; never touches the host.
+// already there is replaced; PATH and LD_LIBRARY_PATH are prepended to). Only edits the JSON text; never touches the
+// host.
 #pragma once
 
 #include <string>

@@ -23,7 +23,7 @@ pack() {
   cp /bin/busybox "$kit/bin/busybox"
   cp "$(command -v jq)" "$kit/bin/jq"
   local lib
-  for lib in $(ldd "$kit/bin/jq" "$kit/bin/berth-oci" | awk '$3 ~ /^\// { print $3 }' | sort -u); do
+  for lib in $(ldd "$kit/bin/jq" "$kit/bin/berth-oci" "$kit/bin/berth_integration_tests" | awk '$3 ~ /^\// { print $3 }' | sort -u); do
     case $(basename "$lib") in libc.so.* | libm.so.* | ld-linux*) ;; *) cp -L "$lib" "$kit/lib/" ;; esac
   done
   du -sh "$kit"

@@ -170,6 +170,22 @@ void write_id_mapping(PrettyJson& j, std::string_view key, uint32_t host_id) {
   w.EndArray();
 }
 
+// Every device denied but the standard ones and linux.devices (which the runtime always
+// allows), as runc's spec does. Rootless leaves it out: the user has no device cgroup.
+void write_deny_all_devices(PrettyJson& j) {
+  auto& w = j.writer();
+  j.key("resources");
+  w.StartObject();
+  j.key("devices");
+  w.StartArray();
+  w.StartObject();
+  j.bool_field("allow", false);
+  j.field("access", "rwm");
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+}
+
 // Rootless drops the network namespace (an unprivileged user cannot give it a link)
 // and the cgroup namespace (the user does not own a cgroup to root it at).
 void write_namespaces(PrettyJson& j, bool rootless) {
@@ -194,6 +210,7 @@ void write_linux(PrettyJson& j, bool rootless) {
     write_id_mapping(j, "uidMappings", geteuid());
     write_id_mapping(j, "gidMappings", getegid());
   }
+  if (!rootless) write_deny_all_devices(j);
   write_namespaces(j, rootless);
   write_seccomp(j, default_seccomp_profile());
   j.string_field("maskedPaths", kMaskedPaths);

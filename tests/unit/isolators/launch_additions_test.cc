@@ -10,7 +10,7 @@ namespace berth::isolators {
 namespace {
 
 constexpr const char* kConfig = R"({"ociVersion": "1.2.0", "process": {"args": ["sh"], "cwd": "/",
-  "env": ["PATH=/bin", "NVIDIA_VISIBLE_DEVICES=none"]}, "root": {"path": "rootfs"}, "mounts": [
+  "env": ["PATH=/bin", "NVIDIA_VISIBLE_DEVICES=none", "LD_LIBRARY_PATH=/opt/app/lib"]}, "root": {"path": "rootfs"}, "mounts": [
   {"destination": "/proc", "type": "proc", "source": "proc"}], "linux": {}})";
 
 TEST(LaunchAdditions, AreFoldedIntoAConfigTheRuntimeAccepts) {
@@ -28,8 +28,9 @@ TEST(LaunchAdditions, AreFoldedIntoAConfigTheRuntimeAccepts) {
   ASSERT_EQ(spec->linux->devices.size(), 1U);
   EXPECT_EQ(spec->linux->devices[0].major, 195);
   EXPECT_EQ(spec->linux->devices[0].file_mode, 0666U);
+  // The image's own library path is kept, after the isolator's.
   EXPECT_EQ(spec->process->env, (std::vector<std::string>{"PATH=/bin", "NVIDIA_VISIBLE_DEVICES=GPU-1",
-                                                          "LD_LIBRARY_PATH=/usr/local/nvidia/lib64"}));
+                                                          "LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/opt/app/lib"}));
 }
 
 TEST(LaunchAdditions, NothingToAddLeavesTheConfigAsItWas) {

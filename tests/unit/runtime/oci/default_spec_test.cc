@@ -213,5 +213,16 @@ TEST(DefaultSpec, RootlessBindsHostSysAndDropsIdOptions) {
   EXPECT_NE(find_mount(spec, "/dev/mqueue"), nullptr);
 }
 
+TEST(DefaultSpec, DeniesEveryDeviceButTheStandardOnesLikeRunc) {
+  Spec rootful = parsed(false);
+  ASSERT_TRUE(rootful.linux && rootful.linux->resources);
+  ASSERT_EQ(rootful.linux->resources->devices.size(), 1U);
+  EXPECT_FALSE(rootful.linux->resources->devices[0].allow);
+  EXPECT_EQ(rootful.linux->resources->devices[0].access, "rwm");
+  EXPECT_TRUE(rootful.linux->resources->devices[0].type.empty() || rootful.linux->resources->devices[0].type == "a");
+  Spec rootless = parsed(true);
+  EXPECT_FALSE(rootless.linux->resources) << "a rootless user has no device cgroup to write";
+}
+
 }  // namespace
 }  // namespace berth::oci
