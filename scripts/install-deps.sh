@@ -13,14 +13,15 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libseccomp-dev libcap-dev libmnl-dev libnl-3-dev libnl-route-3-dev libapparmor-dev
   libcereal-dev libboost-dev rapidjson-dev libgtest-dev libgmock-dev libyaml-cpp-dev
+  libnftnl-dev zlib1g-dev libzstd-dev libssl-dev
   # style
   clang-format clang-tidy
   # fixtures (scripts/make-busybox-fixture.sh) and the demo
   busybox-static jq tar gzip coreutils
   # test peers: other runtimes and engines driven against berth-oci; image tools
-  runc crun podman containerd skopeo umoci
+  runc crun podman containerd skopeo umoci docker-registry containernetworking-plugins appc-spec
   # tools the integration tests and scripts call
-  iproute2 procps util-linux curl xfsprogs
+  iproute2 procps util-linux curl xfsprogs nftables
 )
 
 missing_packages() {
