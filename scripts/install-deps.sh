@@ -13,7 +13,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libseccomp-dev libcap-dev libmnl-dev libnl-3-dev libnl-route-3-dev libapparmor-dev
   libcereal-dev libboost-dev rapidjson-dev libgtest-dev libgmock-dev libyaml-cpp-dev
-  libnftnl-dev zlib1g-dev libzstd-dev libssl-dev
+  libnftnl-dev zlib1g-dev libzstd-dev libssl-dev libboost-filesystem-dev
   # style
   clang-format clang-tidy
   # fixtures (scripts/make-busybox-fixture.sh) and the demo
@@ -21,7 +21,7 @@ PACKAGES=(
   # test peers: other runtimes and engines driven against berth-oci; image tools
   runc crun podman containerd skopeo umoci docker-registry containernetworking-plugins appc-spec
   # tools the integration tests and scripts call
-  iproute2 procps util-linux curl xfsprogs nftables
+  iproute2 procps util-linux curl xfsprogs nftables iptables
 )
 
 missing_packages() {
