@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include "common/json.h"
+#include "common/strings.h"
 #include "networking/cni/plugin_exec.h"
 
 namespace berth::cni {
@@ -60,15 +61,10 @@ Result<std::string> plugin_stdin(const NetworkConfigList& list, const PluginConf
 }
 
 std::string cni_args(const Attachment& a) {
-  std::string out;
-  for (const auto& [k, v] : a.args) out += (out.empty() ? "" : ";") + k + "=" + v;
-  return out;
-}
-
-std::string join(const std::vector<std::string>& dirs) {
-  std::string out;
-  for (const auto& d : dirs) out += (out.empty() ? "" : ":") + d;
-  return out;
+  std::vector<std::string> pairs;
+  pairs.reserve(a.args.size());
+  for (const auto& [k, v] : a.args) pairs.push_back(k + "=" + v);
+  return join(pairs, ";");
 }
 
 }  // namespace
@@ -81,7 +77,7 @@ Result<std::string> CniRunner::invoke(const NetworkConfigList& list, const Plugi
   BERTH_ASSIGN(auto input, plugin_stdin(list, plugin, a, prev_result));
   const std::map<std::string, std::string> env = {
       {"CNI_COMMAND", command}, {"CNI_CONTAINERID", a.container_id}, {"CNI_NETNS", a.netns},
-      {"CNI_IFNAME", a.ifname}, {"CNI_ARGS", cni_args(a)},           {"CNI_PATH", join(options_.plugin_dirs)},
+      {"CNI_IFNAME", a.ifname}, {"CNI_ARGS", cni_args(a)},           {"CNI_PATH", join(options_.plugin_dirs, ":")},
   };
   auto run = run_plugin(binary, env, input, options_.timeout);
   if (!run) return run.error().context(what);

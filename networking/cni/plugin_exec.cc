@@ -8,6 +8,7 @@
 #include <boost/process.hpp>
 
 #include "common/file.h"
+#include "common/strings.h"
 
 namespace berth::cni {
 
@@ -18,9 +19,7 @@ Result<std::string> find_plugin(const std::string& type, const std::vector<std::
     const std::string path = path_join(dir, type);
     if (::access(path.c_str(), X_OK) == 0) return path;
   }
-  std::string searched;
-  for (const auto& dir : dirs) searched += (searched.empty() ? "" : ":") + dir;
-  return Error(ENOENT, "CNI plugin \"" + type + "\" not found in " + searched);
+  return Error(ENOENT, "CNI plugin \"" + type + "\" not found in " + join(dirs, ":"));
 }
 
 Result<PluginRun> run_plugin(const std::string& binary, const std::map<std::string, std::string>& env,
