@@ -63,7 +63,7 @@ Result<std::string> plugin_stdin(const NetworkConfigList& list, const PluginConf
 std::string cni_args(const Attachment& a) {
   std::vector<std::string> pairs;
   pairs.reserve(a.args.size());
-  for (const auto& [k, v] : a.args) pairs.push_back(k + "=" + v);
+  for (const auto& [k, v] : a.args) pairs.push_back(std::string(k).append("=").append(v));
   return join(pairs, ";");
 }
 
