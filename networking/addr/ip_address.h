@@ -47,6 +47,7 @@ class IpAddress {
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
   // IPv4 before IPv6, then by value.
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy misreads the rewritten `(a <=> b) < 0`.
   friend std::strong_ordering operator<=>(const IpAddress&, const IpAddress&) = default;
 
  private:
@@ -74,6 +75,7 @@ class IpPrefix {
   [[nodiscard]] std::string to_string() const;
 
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): as above.
   friend std::strong_ordering operator<=>(const IpPrefix&, const IpPrefix&) = default;
 
  private:
