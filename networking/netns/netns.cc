@@ -86,6 +86,10 @@ Status run_in_netns(int netns_fd, std::string_view name, const std::function<voi
   return run_on_thread(
       what,
       [&]() -> Status {
+        // Already there (the caller's own namespace): no setns, which would need CAP_SYS_ADMIN.
+        auto target = namespace_id(netns_fd);
+        auto own = own_netns_id();
+        if (target && own && *target == *own) return ok();
         // setns changes only the calling thread: this one, which ends when body returns.
         if (::setns(netns_fd, CLONE_NEWNET) != 0) return Error::from_errno(what + ": setns(CLONE_NEWNET)");
         return ok();

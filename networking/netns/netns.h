@@ -58,9 +58,9 @@ Result<NamespaceId> namespace_id(int fd);
 Result<NamespaceId> own_netns_id();
 
 // Runs `body` on a new thread that has entered the namespace `netns_fd` (setns, needs
-// CAP_SYS_ADMIN over it) and waits for it. An error, naming `name`, only when the thread
-// could not start or enter; what `body` does it reports itself. An exception escaping
-// `body` is returned as an error too.
+// CAP_SYS_ADMIN over it, unless it is the caller's own namespace) and waits for it. An error, naming `name`, only when
+// the thread could not start or enter; what `body` does it reports itself. An exception escaping `body` is returned as
+// an error too.
 Status run_in_netns(int netns_fd, std::string_view name, const std::function<void()>& body);
 inline Status run_in_netns(const Netns& netns, const std::function<void()>& body) {
   return run_in_netns(netns.fd(), netns.name(), body);
