@@ -27,7 +27,9 @@ class NetnsStore {
   // A handle on the namespace pinned as `name`.
   Result<Netns> open(std::string_view name) const;
   // Unpins `name` (lazy unmount, then unlink). Idempotent: a missing pin is not an error.
-  // The namespace itself goes away when its last process, fd and mount have gone.
+  // The unlink also detaches the copies of the pin that mount namespaces made since hold
+  // (Linux 3.18+), so none of them keeps the namespace alive. The namespace itself goes away
+  // when its last process and fd have gone.
   Status remove(std::string_view name);
   // The names pinned here, sorted; empty when the folder does not exist.
   Result<std::vector<std::string>> list() const;

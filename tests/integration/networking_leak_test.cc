@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "common/strings.h"
@@ -39,8 +40,10 @@ Status attach_and_detach(RtnlSocket& host, networking::NetnsStore& store, const 
 
 TEST(NetworkingLeak, ManyAttachDetachCyclesLeaveNoLinkMountOrFd) {
   skip_unless_root();
-  NetnsStateDir state;
+  std::optional<NetnsStateDir> state_dir(std::in_place);
+  NetnsStateDir& state = *state_dir;
   ASSERT_TRUE(state.ok());
+  const std::string dir = state.dir();
   const std::string bridge = berth_name("l");
   const std::string veth = berth_name("w");
   const std::string netns_name = berth_name("l");
@@ -63,10 +66,12 @@ TEST(NetworkingLeak, ManyAttachDetachCyclesLeaveNoLinkMountOrFd) {
                              << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
     EXPECT_EQ(open_fd_count(), fds_before);
     EXPECT_TRUE(host_links_starting_with(veth).empty()) << join(host_links_starting_with(veth), ", ");
-    EXPECT_TRUE(mount_points_under(state.dir()).empty()) << join(mount_points_under(state.dir()), ", ");
+    EXPECT_TRUE(pin_mounts(state).empty()) << join(pin_mounts(state), ", ");
     EXPECT_TRUE(state.store().list()->empty());
   }
   EXPECT_TRUE(host_links_starting_with(bridge).empty());
+  state_dir.reset();
+  EXPECT_TRUE(mount_points_under(dir).empty()) << join(mount_points_under(dir), ", ");
 }
 
 }  // namespace

@@ -2,10 +2,15 @@
 // is a new, separate one that can be opened again by name until it is removed; removing is
 // idempotent and leaves no mount; work "inside" it runs there without moving the caller; a
 // sysctl set inside it does not change the host's.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "common/file.h"
@@ -44,7 +49,7 @@ TEST_F(NetnsStoreTest, CreatedNamespaceIsNewAndOpensAgainByName) {
   EXPECT_EQ(*created->id(), *reopened->id());
   EXPECT_NE(*created->id(), *own) << "create() returned the caller's own namespace";
   EXPECT_EQ(*state_.store().list(), std::vector<std::string>{name_});
-  EXPECT_EQ(mount_points_under(state_.dir()), std::vector<std::string>{state_.store().path(name_)});
+  EXPECT_EQ(pin_mounts(state_), std::vector<std::string>{state_.store().path(name_)});
 }
 
 TEST_F(NetnsStoreTest, CreatingATakenNameSaysFileExistsAndKeepsThePin) {
@@ -62,13 +67,47 @@ TEST_F(NetnsStoreTest, CreatingATakenNameSaysFileExistsAndKeepsThePin) {
 TEST_F(NetnsStoreTest, RemoveUnpinsAndIsIdempotent) {
   ASSERT_TRUE(state_.store().create(name_).ok());
   ASSERT_TRUE(state_.store().remove(name_).ok());
-  EXPECT_TRUE(mount_points_under(state_.dir()).empty());
+  EXPECT_TRUE(pin_mounts(state_).empty());
   EXPECT_FALSE(path_exists(state_.store().path(name_)));
   Status again = state_.store().remove(name_);
   EXPECT_TRUE(again.ok()) << again.error().message();
   auto reopened = state_.store().open(name_);
   ASSERT_FALSE(reopened.ok());
   EXPECT_EQ(reopened.error().code(), ENOENT);
+}
+
+// A process that took a copy of the pin with a mount namespace of its own (a service, a
+// container before pivot_root) must not keep a removed namespace alive: unlinking the pin
+// detaches the copies too (Linux 3.18+), which unmounting alone would not.
+TEST_F(NetnsStoreTest, RemovedPinIsGoneFromMountNamespacesMadeWhileItExisted) {
+  ASSERT_TRUE(state_.store().create(name_).ok());
+  const std::string pin = state_.store().path(name_);
+  std::array<int, 2> ready{};
+  std::array<int, 2> removed{};
+  ASSERT_EQ(::pipe2(ready.data(), O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(removed.data(), O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Exit status: 0 pin gone here too, 1 still mounted here, 2 set-up failed.
+    char byte = 0;
+    if (::unshare(CLONE_NEWNS) != 0 || ::write(ready[1], &byte, 1) != 1 || ::read(removed[0], &byte, 1) != 1) {
+      ::_exit(2);
+    }
+    auto mountinfo = read_file("/proc/self/mountinfo");
+    if (!mountinfo) ::_exit(2);
+    ::_exit(mountinfo->find(" " + pin + " ") == std::string::npos ? 0 : 1);
+  }
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  Status unpinned = state_.store().remove(name_);
+  ASSERT_EQ(::write(removed[1], &byte, 1), 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(unpinned.ok()) << unpinned.error().message();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the pin outlived remove() in the child's mount namespace";
+  for (int fd : {ready[0], ready[1], removed[0], removed[1]}) ::close(fd);
 }
 
 TEST_F(NetnsStoreTest, AHandleKeepsTheNamespaceAfterItIsUnpinned) {

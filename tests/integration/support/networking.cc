@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "common/strings.h"
 #include "networking/netlink/links.h"
+#include "tests/integration/support/fixture.h"
 
 namespace berth::integration {
 namespace {
@@ -83,6 +84,12 @@ NetnsStateDir::~NetnsStateDir() {  // NOLINT(bugprone-exception-escape): see the
     }
   }
   if (auto removed = remove_tree(dir_); !removed) ADD_FAILURE() << removed.error().message();
+}
+
+std::vector<std::string> pin_mounts(NetnsStateDir& state) {
+  std::vector<std::string> out = mount_points_under(state.store().dir());
+  std::erase(out, state.store().dir());
+  return out;
 }
 
 HostLinks::~HostLinks() {  // NOLINT(bugprone-exception-escape): see the header

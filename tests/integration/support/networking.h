@@ -51,6 +51,9 @@ class NetnsStateDir {
   networking::NetnsStore store_;
 };
 
+// The mount points under `state`'s pin folder, the folder's own shared mount left out.
+std::vector<std::string> pin_mounts(NetnsStateDir& state);
+
 // Host links to delete when the test ends, whatever happened (a veth's peer goes with it).
 class HostLinks {
  public:
