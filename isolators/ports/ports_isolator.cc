@@ -6,10 +6,10 @@
 
 #include "common/log.h"
 #include "isolators/cgroups/cgroup_set.h"
-#include "isolators/ports/netns.h"
 #include "isolators/ports/outside_allotment.h"
 #include "isolators/ports/port_ranges.h"
 #include "isolators/ports/socket_owners.h"
+#include "networking/netns/netns.h"
 
 namespace berth::isolators::ports {
 namespace {
@@ -42,13 +42,13 @@ Status PortsIsolator::check_exclusive(const std::string& id, const std::vector<P
 
 Status PortsIsolator::watch_netns(const ContainerConfig& c, Watched& w, pid_t pid) const {
   const std::string what = "open " + in_netns_of(c, pid);
-  auto fd = open_netns(pid);
-  if (!fd) return std::move(fd).error().context(what);
-  auto id = namespace_id(fd->get());
+  auto netns = networking::Netns::of_pid(pid);
+  if (!netns) return std::move(netns).error().context(what);
+  auto id = netns->id();
   if (!id) return std::move(id).error().context(what);
-  auto own = own_netns_id();
+  auto own = networking::own_netns_id();
   if (!own) return std::move(own).error().context(what);
-  w.netns = std::move(*fd);
+  w.netns = netns->release();
   w.pid = pid;
   w.host_network = *id == *own;
   w.last_scan.reset();

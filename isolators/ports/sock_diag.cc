@@ -6,14 +6,13 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sched.h>
 #include <sys/socket.h>
 
 #include <array>
 #include <new>
 #include <string>
-#include <system_error>
-#include <thread>
+
+#include "networking/netns/netns.h"
 
 namespace berth::isolators::ports {
 namespace {
@@ -66,29 +65,15 @@ Result<SockDiag> SockDiag::open() {
 }
 
 Result<SockDiag> SockDiag::open_in(int netns_fd) {
-  // setns changes only the calling thread: a thread made for it leaves ours where it is.
-  int fd = -1;
-  int err = 0;
-  const char* step = nullptr;
-  try {
-    std::thread enter([&] {
-      if (::setns(netns_fd, CLONE_NEWNET) != 0) {
-        err = errno;
-        step = "setns(CLONE_NEWNET)";
-        return;
-      }
-      fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-      if (fd < 0) {
-        err = errno;
-        step = "socket(AF_NETLINK, NETLINK_SOCK_DIAG)";
-      }
-    });
-    enter.join();
-  } catch (const std::system_error& e) {
-    return Error(e.code().value(), std::string("start a thread to enter the network namespace: ") + e.what());
-  }
-  if (step != nullptr) return Error::from_errno(step, err);
-  return SockDiag(UniqueFd(fd));
+  // The socket stays bound to the namespace it was made in after the thread has gone.
+  Result<UniqueFd> fd = Error(0, {});
+  Status entered = networking::run_in_netns(netns_fd, "fd " + std::to_string(netns_fd), [&] {
+    fd = UniqueFd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+    if (!fd->valid()) fd = Error::from_errno("socket(AF_NETLINK, NETLINK_SOCK_DIAG)");
+  });
+  if (!entered) return std::move(entered).error();
+  if (!fd) return std::move(fd).error();
+  return SockDiag(std::move(*fd));
 }
 
 Result<std::vector<Listener>> SockDiag::listeners() {
