@@ -128,7 +128,9 @@ TEST_F(GcTest, DiskUsageSplitsSharedFromUniqueBytes) {
   auto usage = disk_usage(*store_);
   ASSERT_TRUE(usage.ok()) << usage.error().message();
   uint64_t total = 0;
-  for (const BlobInfo& blob : *store_->list_blobs()) total += blob.size;
+  auto listed = store_->list_blobs();
+  ASSERT_TRUE(listed.ok());
+  for (const BlobInfo& blob : *listed) total += blob.size;
   EXPECT_EQ(usage->total_bytes, total);
   EXPECT_EQ(usage->unreferenced_bytes, 5U);
   ASSERT_EQ(usage->images.size(), 2U);
