@@ -101,7 +101,7 @@ Digest Hasher::digest() {
 
 Result<Digest> digest_fd(int fd, DigestAlgorithm algorithm) {
   Hasher hasher(algorithm);
-  std::array<char, 64 * 1024> buf{};
+  std::array<char, size_t{64} * 1024> buf{};
   for (;;) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;

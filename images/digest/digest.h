@@ -3,11 +3,11 @@
 // algorithm's exact length, so it is safe to use as a file name. Never touches the disk.
 #pragma once
 
-#include <compare>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "common/result.h"
 
@@ -38,7 +38,10 @@ class Digest {
   [[nodiscard]] std::string short_hex() const { return hex_.substr(0, 12); }
 
   friend bool operator==(const Digest& a, const Digest& b) = default;
-  friend auto operator<=>(const Digest& a, const Digest& b) = default;
+  // An order for sets and maps: by algorithm, then hex.
+  friend bool operator<(const Digest& a, const Digest& b) {
+    return std::tie(a.algorithm_, a.hex_) < std::tie(b.algorithm_, b.hex_);
+  }
 
  private:
   Digest(DigestAlgorithm algorithm, std::string hex) : algorithm_(algorithm), hex_(std::move(hex)) {}

@@ -69,7 +69,7 @@ Result<std::string> layer_media_type(int fd, const TarMember& member) {
 Result<Digest> hash_member(int fd, const TarMember& member) {
   ByteReader reader = fd_range_reader(fd, member.offset, member.size);
   Hasher hasher;
-  std::vector<char> buf(128 * 1024);
+  std::vector<char> buf(size_t{128} * 1024);
   for (;;) {
     BERTH_ASSIGN(size_t n, reader(buf.data(), buf.size()));
     if (n == 0) return hasher.digest();

@@ -14,7 +14,7 @@ namespace berth::images {
 namespace {
 
 constexpr size_t kBlock = 512;
-constexpr uint64_t kMaxExtendedHeader = 1024 * 1024;
+constexpr uint64_t kMaxExtendedHeader = uint64_t{1024} * 1024;
 constexpr uint64_t kNoPaxSize = UINT64_MAX;
 using Header = std::array<unsigned char, kBlock>;
 

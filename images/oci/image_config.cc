@@ -63,7 +63,7 @@ Result<std::vector<Digest>> parse_rootfs(const JsonNode& root) {
   BERTH_ASSIGN(JsonNode rootfs, required_field(root, "rootfs"));
   BERTH_ASSIGN(JsonNode type, required_field(rootfs, "type"));
   BERTH_ASSIGN(std::string type_text, type.as_string());
-  if (type_text != "layers") return type.error("must be \"layers\", got \"" + type_text + "\"");
+  if (type_text != "layers") return type.error(R"(must be "layers", got ")" + type_text + "\"");
   BERTH_ASSIGN(JsonNode diff_ids, required_field(rootfs, "diff_ids"));
   BERTH_ASSIGN(auto nodes, diff_ids.as_array());
   std::vector<Digest> out;

@@ -18,7 +18,7 @@
 namespace berth::images {
 namespace {
 
-constexpr size_t kChunk = 128 * 1024;
+constexpr size_t kChunk = size_t{128} * 1024;
 constexpr std::array<DigestAlgorithm, 2> kAlgorithms = {DigestAlgorithm::kSha256, DigestAlgorithm::kSha512};
 
 // Removes the temp file of an ingest unless it was renamed into place.
@@ -206,7 +206,10 @@ Result<std::vector<BlobInfo>> ContentStore::list_blobs() const {
     std::string name(algorithm_name(a));
     BERTH_ASSIGN(auto entries, list_dir(root_ + "/blobs/" + name));
     for (const std::string& hex : entries) {
-      auto digest = Digest::parse(name + ":" + hex);
+      std::string text = name;
+      text += ':';
+      text += hex;
+      auto digest = Digest::parse(text);
       if (!digest) continue;  // not a blob: never ours to judge or remove
       BERTH_ASSIGN(uint64_t size, blob_size(*digest));
       out.push_back({*digest, size});

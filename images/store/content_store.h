@@ -36,7 +36,7 @@ struct BlobInfo {
 };
 
 // Manifests, indexes and configs are read whole; nothing that large is legitimate.
-inline constexpr uint64_t kMaxMetadataBlobSize = 16 * 1024 * 1024;
+inline constexpr uint64_t kMaxMetadataBlobSize = uint64_t{16} * 1024 * 1024;
 
 // Held while importing (shared) or pruning (exclusive), so that a prune never removes the
 // blobs of an import that has not written its image record yet. flock(2) on <root>/lock.

@@ -76,7 +76,7 @@ TEST(Digest, StreamingHashEqualsOneShotHash) {
 TEST(Digest, HashesAFileDescriptorToTheEnd) {
   TempDir dir("berth-digest-");
   ASSERT_FALSE(dir.path().empty());
-  std::string big(200 * 1024, 'x');
+  std::string big(size_t{200} * 1024, 'x');
   ASSERT_TRUE(write_file(dir.path("f"), big).ok());
   auto fd = open_path(dir.path("f"), O_RDONLY);
   ASSERT_TRUE(fd.ok());

@@ -78,7 +78,7 @@ TEST(ImageConfig, MissingAndMalformedFieldsNameTheirPath) {
       {R"({"os":"linux","architecture":"amd64","rootfs":{"type":"layers"}})",
        "image config: rootfs.diff_ids: is required"},
       {R"({"os":"linux","architecture":"amd64","rootfs":{"type":"tarballs","diff_ids":[]}})",
-       "image config: rootfs.type: must be \"layers\", got \"tarballs\""},
+       R"(image config: rootfs.type: must be "layers", got "tarballs")"},
       {R"({"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":["sha256:00"]}})",
        "image config: rootfs.diff_ids[0]: invalid digest \"sha256:00\""},
       {R"({"os":"linux","architecture":"amd64","config":{"Env":["NOEQUALS"]},"rootfs":{"type":"layers","diff_ids":[]}})",

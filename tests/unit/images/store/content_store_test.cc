@@ -94,7 +94,7 @@ TEST_F(ContentStoreTest, ShortOrLongBlobIsRefusedNamingSizesAndLeavesNothing) {
 }
 
 TEST_F(ContentStoreTest, InterruptedIngestLeavesNothing) {
-  std::string big(512 * 1024, 'z');
+  std::string big(size_t{512} * 1024, 'z');
   int calls = 0;
   ByteReader failing = [&](char* buf, size_t len) -> Result<size_t> {
     if (++calls == 3) return Error(ECONNRESET, "connection reset");
