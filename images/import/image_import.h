@@ -31,6 +31,8 @@ struct ImportOptions {
 using BlobOpener = std::function<Result<ByteReader>(const Descriptor& descriptor)>;
 
 // The blobs one import added; unless commit() is called they are removed again.
+// Known gap: a second import running at the same time that found such a blob already
+// present (and skipped it) loses it on that rollback; per-blob leases would close this.
 class ImportTransaction {
  public:
   explicit ImportTransaction(ContentStore& store) : store_(store) {}
