@@ -167,7 +167,7 @@ Result<std::vector<ImageRecord>> import_archive(ContentStore& store, const std::
   }
 
   BERTH_ASSIGN(StoreLock lock, store.lock(/*exclusive=*/false));
-  ImportTransaction tx(store);
+  ImportTransaction tx(store, std::move(lock));
   ArchiveImporter importer(store, fd.get(), tar);
   std::vector<ImageRecord> records;
   for (size_t i = 0; i < images.size(); ++i) {

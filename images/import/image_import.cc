@@ -1,15 +1,36 @@
 #include "images/import/image_import.h"
 
 #include <cerrno>
+#include <set>
 
 #include "images/oci/image_config.h"
 #include "images/oci/manifest.h"
 #include "images/reference/reference.h"
+#include "images/store/gc.h"
 
 namespace berth::images {
 
 ImportTransaction::~ImportTransaction() {
-  for (const Digest& d : added_) (void)store_.remove_blob(d);
+  try {
+    roll_back();
+  } catch (...) {  // only std::bad_alloc: the blobs then stay for prune()
+  }
+}
+
+// Best effort, from a destructor: when anything is unclear the blobs stay for prune().
+void ImportTransaction::roll_back() {
+  if (added_.empty() || !lock_.make_exclusive()) return;
+  auto records = list_image_records(store_);
+  if (!records) return;
+  std::set<Digest> referenced;
+  for (const ImageRecord& record : *records) {
+    auto blobs = referenced_blobs(store_, record);
+    if (!blobs) return;
+    referenced.insert(blobs->begin(), blobs->end());
+  }
+  for (const Digest& d : added_) {
+    if (referenced.count(d) == 0) (void)store_.remove_blob(d);
+  }
 }
 
 Status ImportTransaction::ingest(const Descriptor& d, const BlobOpener& opener) {

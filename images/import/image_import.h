@@ -30,12 +30,13 @@ struct ImportOptions {
 // Opens the bytes of a blob of the source.
 using BlobOpener = std::function<Result<ByteReader>(const Descriptor& descriptor)>;
 
-// The blobs one import added; unless commit() is called they are removed again.
-// Known gap: a second import running at the same time that found such a blob already
-// present (and skipped it) loses it on that rollback; per-blob leases would close this.
+// The blobs one import added; unless commit() is called they are removed again. It holds
+// the store's lock shared (prune waits); a rollback turns it exclusive, so that every other
+// import has finished, and then keeps the blobs that an image record references by then
+// (another import that found them present and skipped them).
 class ImportTransaction {
  public:
-  explicit ImportTransaction(ContentStore& store) : store_(store) {}
+  ImportTransaction(ContentStore& store, StoreLock lock) : store_(store), lock_(std::move(lock)) {}
   ~ImportTransaction();
   ImportTransaction(const ImportTransaction&) = delete;
   ImportTransaction& operator=(const ImportTransaction&) = delete;
@@ -49,7 +50,10 @@ class ImportTransaction {
   void commit() { added_.clear(); }
 
  private:
+  void roll_back();
+
   ContentStore& store_;
+  StoreLock lock_;
   std::vector<Digest> added_;
 };
 

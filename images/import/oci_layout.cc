@@ -75,7 +75,7 @@ Result<ImageRecord> import_layout(ContentStore& store, const std::string& dir, c
   BERTH_ASSIGN(Descriptor entry, choose_entry(layout_index, options));
 
   BERTH_ASSIGN(StoreLock lock, store.lock(/*exclusive=*/false));
-  ImportTransaction tx(store);
+  ImportTransaction tx(store, std::move(lock));
   BERTH_ASSIGN(ImageRecord record, ingest_image(tx, store, entry, layout_opener(dir), options.platform, name));
   BERTH_TRY(save_image_record(store, record));
   tx.commit();

@@ -159,8 +159,13 @@ Result<std::string> ContentStore::read_blob(const Digest& digest, uint64_t max_s
 }
 
 Result<bool> ContentStore::ingest(const ByteReader& reader, const Digest& expected, uint64_t expected_size) {
-  if (has(expected)) return false;
   std::string what = "ingest " + expected.str();
+  if (has(expected)) {
+    BERTH_ASSIGN(uint64_t stored, blob_size(expected));
+    if (stored == expected_size) return false;
+    return Error(EINVAL, what + ": size mismatch: expected " + std::to_string(expected_size) +
+                             " bytes, the stored blob has " + std::to_string(stored));
+  }
   std::string tmpl = path_join(ingest_dir(), std::to_string(::getpid()) + "-XXXXXX");
   int raw = ::mkostemp(tmpl.data(), O_CLOEXEC);
   if (raw < 0) return Error::from_errno(what + ": create temp file in " + ingest_dir());
@@ -217,6 +222,13 @@ Result<std::vector<BlobInfo>> ContentStore::list_blobs() const {
   }
   std::sort(out.begin(), out.end(), [](const BlobInfo& a, const BlobInfo& b) { return a.digest < b.digest; });
   return out;
+}
+
+Status StoreLock::make_exclusive() {
+  while (::flock(fd_.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return Error::from_errno("lock the content store exclusively");
+  }
+  return ok();
 }
 
 Result<StoreLock> ContentStore::lock(bool exclusive) const {

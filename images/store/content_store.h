@@ -43,6 +43,9 @@ inline constexpr uint64_t kMaxMetadataBlobSize = uint64_t{16} * 1024 * 1024;
 class StoreLock {
  public:
   explicit StoreLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  // Turns a shared lock exclusive: waits until no other holder is left. (flock drops the
+  // shared lock first, so two holders converting at once do not deadlock.)
+  Status make_exclusive();
 
  private:
   UniqueFd fd_;

@@ -68,6 +68,11 @@ TEST_F(ContentStoreTest, SecondIngestOfTheSameBlobReadsNothing) {
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(*again);
   EXPECT_FALSE(read);
+  // A descriptor that gives the stored blob another size is lying.
+  auto lying = store_->ingest(reader, Digest::of("same"), 5);
+  ASSERT_FALSE(lying.ok());
+  EXPECT_EQ(lying.error().message(),
+            "ingest " + Digest::of("same").str() + ": size mismatch: expected 5 bytes, the stored blob has 4");
 }
 
 TEST_F(ContentStoreTest, WrongDigestIsRefusedNamingBothAndLeavesNothing) {
