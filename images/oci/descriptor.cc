@@ -1,0 +1,139 @@
+#include "images/oci/descriptor.h"
+
+#include <cerrno>
+#include <initializer_list>
+
+namespace berth::images {
+namespace {
+
+bool one_of(std::string_view type, std::initializer_list<std::string_view> types) {
+  for (std::string_view t : types) {
+    if (t == type) return true;
+  }
+  return false;
+}
+
+Result<std::string> string_field(const JsonNode& node, std::string_view key) {
+  auto f = node.field(key);
+  if (!f) return std::string();
+  return f->as_string();
+}
+
+}  // namespace
+
+bool is_index_media_type(std::string_view type) {
+  return one_of(type, {media_type::kOciIndex, media_type::kDockerManifestList});
+}
+bool is_manifest_media_type(std::string_view type) {
+  return one_of(type, {media_type::kOciManifest, media_type::kDockerManifest});
+}
+bool is_config_media_type(std::string_view type) {
+  return one_of(type, {media_type::kOciConfig, media_type::kDockerConfig});
+}
+bool is_layer_media_type(std::string_view type) { return layer_compression(type).ok(); }
+
+Result<LayerCompression> layer_compression(std::string_view type) {
+  using namespace media_type;  // NOLINT(google-build-using-namespace): the table reads better
+  if (one_of(type, {kOciLayer, kOciLayerNondistributable})) return LayerCompression::kNone;
+  if (one_of(type, {kOciLayerGzip, kOciLayerNondistributableGzip, kDockerLayerGzip, kDockerLayerForeignGzip})) {
+    return LayerCompression::kGzip;
+  }
+  if (one_of(type, {kOciLayerZstd, kOciLayerNondistributableZstd})) return LayerCompression::kZstd;
+  return Error(EINVAL, "\"" + std::string(type) + "\" is not a layer media type");
+}
+
+std::string Platform::str() const {
+  std::string s = os + "/" + architecture;
+  if (!variant.empty()) s += "/" + variant;
+  return s;
+}
+
+Result<JsonNode> required_field(const JsonNode& object, std::string_view key) {
+  if (!object.is_object()) return object.error("must be an object");
+  auto f = object.field(key);
+  if (f) return *f;
+  std::string path = object.path().empty() ? std::string(key) : object.path() + "." + std::string(key);
+  return Error(EINVAL, path + ": is required");
+}
+
+Result<std::map<std::string, std::string>> parse_string_map(const JsonNode& node) {
+  BERTH_ASSIGN(auto members, node.as_object());
+  std::map<std::string, std::string> out;
+  for (auto& [key, value] : members) {
+    BERTH_ASSIGN(std::string s, value.as_string());
+    out[key] = std::move(s);
+  }
+  return out;
+}
+
+Result<Platform> parse_platform(const JsonNode& node) {
+  Platform p;
+  BERTH_ASSIGN(JsonNode os, required_field(node, "os"));
+  BERTH_ASSIGN(p.os, os.as_string());
+  BERTH_ASSIGN(JsonNode arch, required_field(node, "architecture"));
+  BERTH_ASSIGN(p.architecture, arch.as_string());
+  BERTH_ASSIGN(p.variant, string_field(node, "variant"));
+  BERTH_ASSIGN(p.os_version, string_field(node, "os.version"));
+  if (auto features = node.field("os.features")) {
+    BERTH_ASSIGN(p.os_features, features->as_string_array());
+  }
+  return p;
+}
+
+Result<Descriptor> parse_descriptor(const JsonNode& node) {
+  Descriptor d;
+  BERTH_ASSIGN(JsonNode type, required_field(node, "mediaType"));
+  BERTH_ASSIGN(d.media_type, type.as_string());
+  BERTH_ASSIGN(JsonNode digest, required_field(node, "digest"));
+  BERTH_ASSIGN(std::string digest_text, digest.as_string());
+  auto parsed = Digest::parse(digest_text);
+  if (!parsed) return digest.error(parsed.error().message());
+  d.digest = std::move(parsed).value();
+  BERTH_ASSIGN(JsonNode size, required_field(node, "size"));
+  BERTH_ASSIGN(d.size, size.as_uint64());
+  if (auto urls = node.field("urls")) {
+    BERTH_ASSIGN(d.urls, urls->as_string_array());
+  }
+  if (auto annotations = node.field("annotations")) {
+    BERTH_ASSIGN(d.annotations, parse_string_map(*annotations));
+  }
+  if (auto platform = node.field("platform")) {
+    BERTH_ASSIGN(d.platform, parse_platform(*platform));
+  }
+  return d;
+}
+
+void write_descriptor(JsonWriter& w, const Descriptor& d) {
+  w.StartObject();
+  json_key(w, "mediaType");
+  json_string(w, d.media_type);
+  json_key(w, "digest");
+  json_string(w, d.digest.str());
+  json_key(w, "size");
+  w.Uint64(d.size);
+  if (!d.annotations.empty()) {
+    json_key(w, "annotations");
+    w.StartObject();
+    for (const auto& [k, v] : d.annotations) {
+      json_key(w, k);
+      json_string(w, v);
+    }
+    w.EndObject();
+  }
+  if (d.platform) {
+    json_key(w, "platform");
+    w.StartObject();
+    json_key(w, "architecture");
+    json_string(w, d.platform->architecture);
+    json_key(w, "os");
+    json_string(w, d.platform->os);
+    if (!d.platform->variant.empty()) {
+      json_key(w, "variant");
+      json_string(w, d.platform->variant);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+}  // namespace berth::images
