@@ -63,8 +63,8 @@ struct AddressPool::State {
   std::map<std::string, IpAddress> allocations;
 };
 
-AddressPool::AddressPool(Subnet subnet, std::string record_path, std::string lock_path)
-    : subnet_(std::move(subnet)),
+AddressPool::AddressPool(const Subnet& subnet, std::string record_path, std::string lock_path)
+    : subnet_(subnet),
       gateway_(subnet_.network().plus(1)),
       record_path_(std::move(record_path)),
       lock_path_(std::move(lock_path)) {}
@@ -169,7 +169,9 @@ Status AddressPool::check_requested(const State& state, const std::string& conta
   }
   for (const auto& [id, address] : state.allocations) {
     if (address == requested && id != container_id) {
-      return Error(EADDRINUSE, what + ": already allocated to container \"" + id + "\"");
+      std::string message = what;
+      message += ": already allocated to container \"" + id + "\"";
+      return Error(EADDRINUSE, std::move(message));
     }
   }
   return ok();

@@ -50,7 +50,7 @@ class AddressPool {
 
  private:
   struct State;
-  AddressPool(Subnet subnet, std::string record_path, std::string lock_path);
+  AddressPool(const Subnet& subnet, std::string record_path, std::string lock_path);
 
   Result<State> load() const;
   Status save(const State& state) const;

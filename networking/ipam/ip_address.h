@@ -41,6 +41,7 @@ class IpAddress {
   // How far this address is past `base` (the same family), wrapping.
   [[nodiscard]] HostOffset minus(const IpAddress& base) const;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy misreads the defaulted comparison.
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 
