@@ -264,11 +264,34 @@ TEST_F(PublishedPortTrafficTest, PublishedPortIsReachableFromLoopbackAndFromAnot
     EXPECT_EQ(*from_remote, "pong remote-" + proto);
   }
 
+  EXPECT_EQ(server_->last_peer(), remote_net() + ".2") << "traffic from another host keeps its source address";
+
   ASSERT_TRUE(table_->unpublish("web").ok());
   auto after = exchange(-1, SocketKind::kTcp, "127.0.0.1", tcp_port, "after");
   EXPECT_FALSE(after.ok()) << "still reachable after unpublish: " << *after;
   auto remote_after = exchange(remote_->fd(), SocketKind::kTcp, remote_net() + ".1", tcp_port, "after");
   EXPECT_FALSE(remote_after.ok()) << "still reachable from the other host after unpublish";
+}
+
+TEST_F(PublishedPortTrafficTest, ContainerReachesItsOwnPublishedPortThroughTheHost) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_TRUE(table_->publish("web", {tcp(port, kContainerPort), udp(port, kContainerPort)}).ok());
+  for (SocketKind kind : {SocketKind::kTcp, SocketKind::kUdp}) {
+    // Hairpin: out to the host's address and DNATed straight back into the same namespace.
+    auto r = exchange(container_->fd(), kind, container_net() + ".1", port, "hairpin");
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(*r, "pong hairpin");
+    EXPECT_EQ(server_->last_peer(), container_net() + ".1") << "hairpin traffic is masqueraded to the host";
+  }
+}
+
+TEST_F(PublishedPortTrafficTest, ContainerEgressIsMasqueraded) {
+  EchoServer remote_server(remote_->fd(), kContainerPort);
+  ASSERT_TRUE(remote_server.ok()) << remote_server.error();
+  auto r = exchange(container_->fd(), SocketKind::kTcp, remote_net() + ".2", kContainerPort, "out");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(*r, "pong out");
+  EXPECT_EQ(remote_server.last_peer(), remote_net() + ".1") << "the other host sees the host's address";
 }
 
 }  // namespace

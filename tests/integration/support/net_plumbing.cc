@@ -154,7 +154,10 @@ void EchoServer::serve() {
     }
     if (fds[0].revents != 0) return;
     if (fds[1].revents != 0) {
-      UniqueFd conn(::accept4(tcp_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      sockaddr_storage from{};
+      socklen_t len = sizeof from;
+      UniqueFd conn(::accept4(tcp_.get(), reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC));
+      if (conn) note_peer(from);
       timeval tv{2, 0};
       (void)::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       ssize_t n = conn ? ::read(conn.get(), buf.data(), buf.size()) : -1;
@@ -165,11 +168,25 @@ void EchoServer::serve() {
       socklen_t len = sizeof from;
       ssize_t n = ::recvfrom(udp_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
       if (n > 0) {
+        note_peer(from);
         std::string answer = "pong " + std::string(buf.data(), n);
         (void)::sendto(udp_.get(), answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
       }
     }
   }
+}
+
+void EchoServer::note_peer(const sockaddr_storage& from) {
+  std::array<char, INET_ADDRSTRLEN> text{};
+  const auto* sin = reinterpret_cast<const sockaddr_in*>(&from);
+  if (from.ss_family != AF_INET || inet_ntop(AF_INET, &sin->sin_addr, text.data(), text.size()) == nullptr) return;
+  std::lock_guard lock(mutex_);
+  last_peer_ = text.data();
+}
+
+std::string EchoServer::last_peer() const {
+  std::lock_guard lock(mutex_);
+  return last_peer_;
 }
 
 Result<std::string> exchange(int netns_fd, SocketKind kind, const std::string& ipv4, uint16_t port,

@@ -5,8 +5,11 @@
 // the test fails half-way.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,15 +86,20 @@ class EchoServer {
 
   [[nodiscard]] bool ok() const { return error_.empty(); }
   [[nodiscard]] const std::string& error() const { return error_; }
+  // The IPv4 source address of the last connection or datagram served ("" before any).
+  [[nodiscard]] std::string last_peer() const;
 
  private:
   void serve();
+  void note_peer(const sockaddr_storage& from);
 
   std::string error_;
   UniqueFd tcp_;
   UniqueFd udp_;
   UniqueFd stop_read_;
   UniqueFd stop_write_;
+  mutable std::mutex mutex_;
+  std::string last_peer_;
   std::thread thread_;
 };
 
