@@ -27,12 +27,11 @@ Batch::Batch() = default;
 
 template <class Fill>
 void Batch::add(uint16_t type, uint16_t flags, std::string what, Fill fill) {
-  std::vector<char> buf(kMaxMessage);
+  std::vector<char> scratch(kMaxMessage);
   // The sequence number is set when the batch is sent.
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, NFPROTO_INET, flags | NLM_F_ACK, 0);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(scratch.data(), type, NFPROTO_INET, flags | NLM_F_ACK, 0);
   fill(nlh);
-  buf.resize(NLMSG_ALIGN(nlh->nlmsg_len));
-  messages_.push_back(std::move(buf));
+  messages_.emplace_back(scratch.begin(), scratch.begin() + NLMSG_ALIGN(nlh->nlmsg_len));
   what_.push_back(std::move(what));
 }
 
