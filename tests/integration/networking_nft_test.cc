@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/file.h"
 #include "networking/nft/nat_table.h"
 #include "tests/integration/support/fixture.h"
 #include "tests/integration/support/net_plumbing.h"
@@ -208,6 +209,12 @@ TEST_F(NftTableTest, RemovingTheTableLeavesNothing) {
   RunResult all = run_cmd({"nft", "list", "tables"});
   EXPECT_EQ(all.out.find(name_), std::string::npos) << all.out;
   EXPECT_TRUE(table_->remove_table().ok()) << "removing a missing table is not an error";
+  auto unpublished = table_->unpublish("web");
+  EXPECT_TRUE(unpublished.ok()) << "unpublishing from a missing table is not an error: "
+                                << unpublished.error().message();
+  auto published = table_->published();
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  EXPECT_TRUE(published->empty());
 }
 
 // A container namespace (10.213.N.2 behind berth<pid>c) and a remote host namespace
@@ -292,6 +299,42 @@ TEST_F(PublishedPortTrafficTest, ContainerEgressIsMasqueraded) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(*r, "pong out");
   EXPECT_EQ(remote_server.last_peer(), remote_net() + ".1") << "the other host sees the host's address";
+}
+
+TEST_F(PublishedPortTrafficTest, PublishedIpv6PortIsReachableFromAnotherHost) {
+  // Forwarding IPv6 on just the two test interfaces needs force_forwarding (Linux 6.17);
+  // the host-wide switch would stop the host from taking router advertisements.
+  for (const VethNamespace* ns : {&*container_, &*remote_}) {
+    if (!path_exists("/proc/sys/net/ipv6/conf/" + ns->host_if() + "/force_forwarding")) {
+      GTEST_SKIP() << "needs net.ipv6.conf.<interface>.force_forwarding (Linux 6.17 or later)";
+    }
+  }
+  const std::string slot = std::to_string(pid_slot());
+  const std::string container6 = "fd00:be7:" + slot + "::";
+  const std::string remote6 = "fd00:be8:" + slot + "::";
+  ASSERT_TRUE(container_->add_ipv6(container6 + "1/64", container6 + "2/64")) << container_->error();
+  ASSERT_TRUE(remote_->add_ipv6(remote6 + "1/64", remote6 + "2/64")) << remote_->error();
+  // The settings go away with the interfaces.
+  for (const VethNamespace* ns : {&*container_, &*remote_}) {
+    auto s = write_existing("/proc/sys/net/ipv6/conf/" + ns->host_if() + "/force_forwarding", "1");
+    ASSERT_TRUE(s.ok()) << s.error().message();
+  }
+  ASSERT_TRUE(table_
+                  ->ensure({ipam::Subnet::parse(container_net() + ".0/24").value(),
+                            ipam::Subnet::parse(container6 + "/64").value()})
+                  .ok());
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  PortMapping tcp6{Protocol::kTcp, std::nullopt, port, std::nullopt, ip(container6 + "2"), kContainerPort};
+  PortMapping udp6 = tcp6;
+  udp6.protocol = Protocol::kUdp;
+  auto published = table_->publish("web6", {tcp6, udp6});
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  for (SocketKind kind : {SocketKind::kTcp, SocketKind::kUdp}) {
+    auto r = exchange(remote_->fd(), kind, remote6 + "1", port, "v6");
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(*r, "pong v6");
+    EXPECT_EQ(server_->last_peer(), remote6 + "2");
+  }
 }
 
 }  // namespace

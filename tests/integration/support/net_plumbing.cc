@@ -11,6 +11,7 @@
 #include <array>
 #include <cstring>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "common/file.h"
@@ -21,12 +22,40 @@ namespace {
 
 std::string address_of(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
 
-sockaddr_in ipv4_sockaddr(const std::string& ipv4, uint16_t port) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  (void)inet_pton(AF_INET, ipv4.c_str(), &sin.sin_addr);
-  return sin;
+// address:port for either family; len is 0 when the address does not parse.
+struct SocketAddress {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  [[nodiscard]] int family() const { return ss.ss_family; }
+  sockaddr* get() { return reinterpret_cast<sockaddr*>(&ss); }
+};
+
+SocketAddress socket_address(const std::string& address, uint16_t port) {
+  SocketAddress a;
+  if (address.find(':') == std::string::npos) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&a.ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    if (inet_pton(AF_INET, address.c_str(), &sin->sin_addr) == 1) a.len = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, address.c_str(), &sin6->sin6_addr) == 1) a.len = sizeof(sockaddr_in6);
+  }
+  return a;
+}
+
+// A socket in the namespace bound to the family's any-address:port (listening for TCP).
+Result<UniqueFd> bound_socket(int netns_fd, SocketKind kind, int family, uint16_t port) {
+  BERTH_ASSIGN(UniqueFd fd, socket_in(netns_fd, kind, family));
+  const int one = 1;
+  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (family == AF_INET6) (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  SocketAddress any = socket_address(family == AF_INET ? "0.0.0.0" : "::", port);
+  if (::bind(fd.get(), any.get(), any.len) != 0) return Error::from_errno("bind port " + std::to_string(port));
+  if (kind == SocketKind::kTcp && ::listen(fd.get(), 8) != 0) return Error::from_errno("listen");
+  return fd;
 }
 
 }  // namespace
@@ -74,6 +103,19 @@ VethNamespace::VethNamespace(std::string name, std::string host_if, const std::s
   fd_ = std::move(fd).value();
 }
 
+bool VethNamespace::add_ipv6(const std::string& host_cidr, const std::string& peer_cidr) {
+  const std::string& ns = name_;
+  const std::vector<std::vector<std::string>> commands = {
+      {"ip", "-6", "addr", "add", host_cidr, "dev", host_if_, "nodad"},
+      {"ip", "-n", ns, "-6", "addr", "add", peer_cidr, "dev", "eth0", "nodad"},
+      {"ip", "-n", ns, "-6", "route", "add", "default", "via", address_of(host_cidr)},
+  };
+  for (const auto& command : commands) {
+    if (!step(command)) return false;
+  }
+  return true;
+}
+
 bool VethNamespace::step(const std::vector<std::string>& argv) {
   RunResult r = run_cmd(argv);
   if (r.ok()) return true;
@@ -90,10 +132,10 @@ VethNamespace::~VethNamespace() {
   (void)run_cmd({"ip", "link", "del", host_if_});
 }
 
-Result<UniqueFd> socket_in(int netns_fd, SocketKind kind) {
+Result<UniqueFd> socket_in(int netns_fd, SocketKind kind, int family) {
   const int type = (kind == SocketKind::kTcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC;
   if (netns_fd < 0) {
-    UniqueFd fd(::socket(AF_INET, type, 0));
+    UniqueFd fd(::socket(family, type, 0));
     if (!fd) return Error::from_errno("socket");
     return fd;
   }
@@ -103,28 +145,22 @@ Result<UniqueFd> socket_in(int netns_fd, SocketKind kind) {
       out = Error::from_errno("setns");
       return;
     }
-    UniqueFd fd(::socket(AF_INET, type, 0));
+    UniqueFd fd(::socket(family, type, 0));
     out = fd ? Result<UniqueFd>(std::move(fd)) : Result<UniqueFd>(Error::from_errno("socket in netns"));
   }).join();
   return out;
 }
 
 EchoServer::EchoServer(int netns_fd, uint16_t port) {
-  auto tcp = socket_in(netns_fd, SocketKind::kTcp);
-  auto udp = socket_in(netns_fd, SocketKind::kUdp);
-  if (!tcp || !udp) {
-    error_ = "echo server: " + (tcp ? udp.error() : tcp.error()).message();
-    return;
-  }
-  tcp_ = std::move(tcp).value();
-  udp_ = std::move(udp).value();
-  const int one = 1;
-  (void)::setsockopt(tcp_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in any = ipv4_sockaddr("0.0.0.0", port);
-  if (::bind(tcp_.get(), reinterpret_cast<sockaddr*>(&any), sizeof any) != 0 || ::listen(tcp_.get(), 8) != 0 ||
-      ::bind(udp_.get(), reinterpret_cast<sockaddr*>(&any), sizeof any) != 0) {
-    error_ = Error::from_errno("echo server: bind/listen port " + std::to_string(port)).message();
-    return;
+  for (auto [kind, family, slot] :
+       {std::tuple{SocketKind::kTcp, AF_INET, &tcp_}, std::tuple{SocketKind::kUdp, AF_INET, &udp_},
+        std::tuple{SocketKind::kTcp, AF_INET6, &tcp6_}, std::tuple{SocketKind::kUdp, AF_INET6, &udp6_}}) {
+    auto fd = bound_socket(netns_fd, kind, family, port);
+    if (!fd) {
+      error_ = "echo server: " + fd.error().message();
+      return;
+    }
+    *slot = std::move(fd).value();
   }
   std::array<int, 2> p{};
   if (::pipe2(p.data(), O_CLOEXEC) != 0) {
@@ -143,43 +179,53 @@ EchoServer::~EchoServer() {
   }
 }
 
-void EchoServer::serve() {
+void EchoServer::serve_tcp(int listener) {
   std::array<char, 512> buf{};
+  sockaddr_storage from{};
+  socklen_t len = sizeof from;
+  UniqueFd conn(::accept4(listener, reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC));
+  if (!conn) return;
+  note_peer(from);
+  timeval tv{2, 0};
+  (void)::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ssize_t n = ::read(conn.get(), buf.data(), buf.size());
+  if (n > 0) (void)write_all(conn.get(), "pong " + std::string(buf.data(), n), "echo");
+}
+
+void EchoServer::serve_udp(int socket) {
+  std::array<char, 512> buf{};
+  sockaddr_storage from{};
+  socklen_t len = sizeof from;
+  ssize_t n = ::recvfrom(socket, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+  if (n <= 0) return;
+  note_peer(from);
+  std::string answer = "pong " + std::string(buf.data(), n);
+  (void)::sendto(socket, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+}
+
+void EchoServer::serve() {
   while (true) {
-    std::array<pollfd, 3> fds{pollfd{stop_read_.get(), POLLIN, 0}, pollfd{tcp_.get(), POLLIN, 0},
-                              pollfd{udp_.get(), POLLIN, 0}};
+    std::array<pollfd, 5> fds{pollfd{stop_read_.get(), POLLIN, 0}, pollfd{tcp_.get(), POLLIN, 0},
+                              pollfd{tcp6_.get(), POLLIN, 0}, pollfd{udp_.get(), POLLIN, 0},
+                              pollfd{udp6_.get(), POLLIN, 0}};
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return;
     }
     if (fds[0].revents != 0) return;
-    if (fds[1].revents != 0) {
-      sockaddr_storage from{};
-      socklen_t len = sizeof from;
-      UniqueFd conn(::accept4(tcp_.get(), reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC));
-      if (conn) note_peer(from);
-      timeval tv{2, 0};
-      (void)::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      ssize_t n = conn ? ::read(conn.get(), buf.data(), buf.size()) : -1;
-      if (n > 0) (void)write_all(conn.get(), "pong " + std::string(buf.data(), n), "echo");
-    }
-    if (fds[2].revents != 0) {
-      sockaddr_storage from{};
-      socklen_t len = sizeof from;
-      ssize_t n = ::recvfrom(udp_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
-      if (n > 0) {
-        note_peer(from);
-        std::string answer = "pong " + std::string(buf.data(), n);
-        (void)::sendto(udp_.get(), answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
-      }
-    }
+    if (fds[1].revents != 0) serve_tcp(tcp_.get());
+    if (fds[2].revents != 0) serve_tcp(tcp6_.get());
+    if (fds[3].revents != 0) serve_udp(udp_.get());
+    if (fds[4].revents != 0) serve_udp(udp6_.get());
   }
 }
 
 void EchoServer::note_peer(const sockaddr_storage& from) {
-  std::array<char, INET_ADDRSTRLEN> text{};
-  const auto* sin = reinterpret_cast<const sockaddr_in*>(&from);
-  if (from.ss_family != AF_INET || inet_ntop(AF_INET, &sin->sin_addr, text.data(), text.size()) == nullptr) return;
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  const void* address = nullptr;
+  if (from.ss_family == AF_INET) address = &reinterpret_cast<const sockaddr_in*>(&from)->sin_addr;
+  if (from.ss_family == AF_INET6) address = &reinterpret_cast<const sockaddr_in6*>(&from)->sin6_addr;
+  if (address == nullptr || inet_ntop(from.ss_family, address, text.data(), text.size()) == nullptr) return;
   std::lock_guard lock(mutex_);
   last_peer_ = text.data();
 }
@@ -189,16 +235,21 @@ std::string EchoServer::last_peer() const {
   return last_peer_;
 }
 
-Result<std::string> exchange(int netns_fd, SocketKind kind, const std::string& ipv4, uint16_t port,
+Result<std::string> exchange(int netns_fd, SocketKind kind, const std::string& address, uint16_t port,
                              const std::string& message) {
+  SocketAddress to = socket_address(address, port);
   const std::string what =
-      std::string(kind == SocketKind::kTcp ? "tcp" : "udp") + " to " + ipv4 + ":" + std::to_string(port);
-  BERTH_ASSIGN(UniqueFd fd, socket_in(netns_fd, kind));
+      std::string(kind == SocketKind::kTcp ? "tcp" : "udp") + " to " + address + " port " + std::to_string(port);
+  if (to.len == 0) return Error(EINVAL, what + ": not an address");
+  BERTH_ASSIGN(UniqueFd fd, socket_in(netns_fd, kind, to.family()));
   timeval tv{2, 0};
   (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   (void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in to = ipv4_sockaddr(ipv4, port);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return Error::from_errno(what);
+  if (::connect(fd.get(), to.get(), to.len) != 0) {
+    // A connect that runs past SO_SNDTIMEO reports EINPROGRESS: say what it means.
+    if (errno == EINPROGRESS) return Error(ETIMEDOUT, what + ": connect timed out");
+    return Error::from_errno(what);
+  }
   BERTH_TRY(write_all(fd.get(), message, what));
   std::array<char, 512> buf{};
   ssize_t n = ::read(fd.get(), buf.data(), buf.size());
@@ -208,13 +259,11 @@ Result<std::string> exchange(int netns_fd, SocketKind kind, const std::string& i
 
 Result<uint16_t> free_host_port(SocketKind kind) {
   BERTH_ASSIGN(UniqueFd fd, socket_in(-1, kind));
-  sockaddr_in any = ipv4_sockaddr("0.0.0.0", 0);
-  socklen_t len = sizeof any;
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&any), len) != 0 ||
-      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&any), &len) != 0) {
+  SocketAddress any = socket_address("0.0.0.0", 0);
+  if (::bind(fd.get(), any.get(), any.len) != 0 || ::getsockname(fd.get(), any.get(), &any.len) != 0) {
     return Error::from_errno("pick a free host port");
   }
-  return ntohs(any.sin_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&any.ss)->sin_port);
 }
 
 }  // namespace berth::integration

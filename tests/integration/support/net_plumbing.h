@@ -53,6 +53,8 @@ class VethNamespace {
   [[nodiscard]] bool ok() const { return error_.empty(); }
   [[nodiscard]] const std::string& error() const { return error_; }
   [[nodiscard]] const std::string& name() const { return name_; }
+  // Adds IPv6 addresses (without duplicate address detection) and a default route, as above.
+  bool add_ipv6(const std::string& host_cidr, const std::string& peer_cidr);
   [[nodiscard]] const std::string& host_if() const { return host_if_; }
   // /run/netns/<name>, open.
   [[nodiscard]] int fd() const { return fd_.get(); }
@@ -69,12 +71,12 @@ class VethNamespace {
 
 enum class SocketKind : uint8_t { kTcp, kUdp };
 
-// A socket made in the namespace `netns_fd` refers to (-1: the caller's): a short thread
-// enters it, so the calling thread never changes namespace.
-Result<UniqueFd> socket_in(int netns_fd, SocketKind kind);
+// A socket (AF_INET or AF_INET6) made in the namespace `netns_fd` refers to (-1: the
+// caller's): a short thread enters it, so the calling thread never changes namespace.
+Result<UniqueFd> socket_in(int netns_fd, SocketKind kind, int family = AF_INET);
 
 // Answers "pong <what it got>" to each TCP connection and UDP datagram on `port` (all IPv4
-// addresses) inside the namespace, until destroyed.
+// and IPv6 addresses) inside the namespace, until destroyed.
 class EchoServer {
  public:
   EchoServer(int netns_fd, uint16_t port);
@@ -86,16 +88,20 @@ class EchoServer {
 
   [[nodiscard]] bool ok() const { return error_.empty(); }
   [[nodiscard]] const std::string& error() const { return error_; }
-  // The IPv4 source address of the last connection or datagram served ("" before any).
+  // The source address of the last connection or datagram served ("" before any).
   [[nodiscard]] std::string last_peer() const;
 
  private:
   void serve();
+  void serve_tcp(int listener);
+  void serve_udp(int socket);
   void note_peer(const sockaddr_storage& from);
 
   std::string error_;
   UniqueFd tcp_;
   UniqueFd udp_;
+  UniqueFd tcp6_;
+  UniqueFd udp6_;
   UniqueFd stop_read_;
   UniqueFd stop_write_;
   mutable std::mutex mutex_;
@@ -103,9 +109,9 @@ class EchoServer {
   std::thread thread_;
 };
 
-// Sends `message` from a socket in `netns_fd` (-1: the caller's) to ipv4:port and returns the
-// answer; an error (refused, timed out) otherwise. Two seconds at most.
-Result<std::string> exchange(int netns_fd, SocketKind kind, const std::string& ipv4, uint16_t port,
+// Sends `message` from a socket in `netns_fd` (-1: the caller's) to address:port (IPv4 or
+// IPv6) and returns the answer; an error (refused, timed out) otherwise. Two seconds at most.
+Result<std::string> exchange(int netns_fd, SocketKind kind, const std::string& address, uint16_t port,
                              const std::string& message);
 
 // A port nothing on the host holds now (the kernel's pick for an ephemeral bind).
