@@ -41,7 +41,10 @@ Status check_host_port_free(const PortMapping& m) {
     return Error(EADDRINUSE, what + (m.host_ip ? " on " + m.host_ip->to_string() : std::string()) +
                                  " is taken by a process on the host");
   }
-  // EADDRNOTAVAIL: the host address is not local; the DNAT rule would never match.
+  if (errno == EADDRNOTAVAIL && m.host_ip) {
+    // The DNAT rule only sees traffic to local addresses: it would never match.
+    return Error(EADDRNOTAVAIL, what + ": " + m.host_ip->to_string() + " is not an address of this host");
+  }
   return Error::from_errno("probe " + what + (m.host_ip ? " on " + m.host_ip->to_string() : std::string()));
 }
 

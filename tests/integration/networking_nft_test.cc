@@ -161,6 +161,12 @@ TEST_F(NftTableTest, PortHeldByHostProcessIsRefused) {
       << s.error().message();
   EXPECT_TRUE(rule_comments("ports").empty()) << "nothing was half-published";
   EXPECT_TRUE(table_->publish("web", {udp(port, 80)}).ok()) << "the UDP port of the same number is free";
+  PortMapping elsewhere = tcp(port, 80);
+  elsewhere.host_ip = ip("198.51.100.123");  // TEST-NET-2: not an address of this host
+  auto foreign = table_->publish("web", {elsewhere});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.error().message().find("198.51.100.123 is not an address of this host"), std::string::npos)
+      << foreign.error().message();
 }
 
 TEST_F(NftTableTest, PortPublishedForAnotherContainerIsRefused) {

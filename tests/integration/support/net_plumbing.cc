@@ -9,6 +9,7 @@
 #include <sys/time.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <sstream>
 #include <tuple>
@@ -112,6 +113,24 @@ bool VethNamespace::add_ipv6(const std::string& host_cidr, const std::string& pe
   };
   for (const auto& command : commands) {
     if (!step(command)) return false;
+  }
+  // Neighbour discovery needs the link-local addresses, which stay tentative until duplicate
+  // address detection is done (a second or two after the link came up).
+  const std::vector<std::vector<std::string>> tentative = {
+      {"ip", "-6", "-o", "addr", "show", "dev", host_if_, "tentative"},
+      {"ip", "-n", ns, "-6", "-o", "addr", "show", "dev", "eth0", "tentative"},
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (const auto& command : tentative) {
+    while (true) {
+      RunResult r = run_cmd(command);
+      if (r.ok() && r.out.empty()) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        error_ = "IPv6 addresses still tentative after 10 s: " + r.out;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
   return true;
 }

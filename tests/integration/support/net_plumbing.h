@@ -53,7 +53,8 @@ class VethNamespace {
   [[nodiscard]] bool ok() const { return error_.empty(); }
   [[nodiscard]] const std::string& error() const { return error_; }
   [[nodiscard]] const std::string& name() const { return name_; }
-  // Adds IPv6 addresses (without duplicate address detection) and a default route, as above.
+  // Adds IPv6 addresses (without duplicate address detection) and a default route, as above,
+  // and waits until the link-local addresses are usable.
   bool add_ipv6(const std::string& host_cidr, const std::string& peer_cidr);
   [[nodiscard]] const std::string& host_if() const { return host_if_; }
   // /run/netns/<name>, open.
