@@ -207,6 +207,18 @@ TEST_F(NftTableTest, ReconcileDropsUnknownContainersAndRestoresMissingRules) {
   EXPECT_TRUE(again->removed.empty() && again->added.empty()) << "a second reconcile changes nothing";
 }
 
+TEST_F(NftTableTest, LargestRangeIsAppliedAndRemovedInOneBatchEach) {
+  // Reconcile does not probe host ports, so the range need not be free on this host.
+  PortMapping range = tcp(20000, 20000);
+  range.host_port_last = static_cast<uint16_t>(20000 + nft::kMaxPortsPerMapping - 1);
+  auto added = table_->reconcile({{"big", {range}}});
+  ASSERT_TRUE(added.ok()) << added.error().message();
+  EXPECT_EQ(added->added.size(), static_cast<size_t>(nft::kMaxPortsPerMapping));
+  EXPECT_EQ(count(rule_comments("ports"), "berth:big"), static_cast<size_t>(nft::kMaxPortsPerMapping));
+  ASSERT_TRUE(table_->unpublish("big").ok());
+  EXPECT_TRUE(rule_comments("ports").empty());
+}
+
 TEST_F(NftTableTest, RemovingTheTableLeavesNothing) {
   ASSERT_TRUE(table_->publish("web", {tcp(free_host_port(SocketKind::kTcp).value(), 80)}).ok());
   ASSERT_TRUE(table_->remove_table().ok());
