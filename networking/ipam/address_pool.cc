@@ -1,8 +1,5 @@
 #include "networking/ipam/address_pool.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-
 #include <algorithm>
 #include <sstream>
 
@@ -12,6 +9,7 @@
 
 #include "common/fd.h"
 #include "common/file.h"
+#include "networking/ipam/file_lock.h"
 
 namespace berth::ipam {
 namespace {
@@ -30,15 +28,6 @@ template <class Archive>
 void serialize(Archive& ar, PoolRecord& r) {
   ar(cereal::make_nvp("version", r.version), cereal::make_nvp("subnet", r.subnet),
      cereal::make_nvp("last_allocated", r.last_allocated), cereal::make_nvp("allocations", r.allocations));
-}
-
-// Holds an exclusive flock on the pool's lock file until it goes away.
-Result<UniqueFd> lock_pool(const std::string& lock_path) {
-  BERTH_ASSIGN(UniqueFd fd, open_path(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  while (::flock(fd.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return Error::from_errno("lock " + lock_path);
-  }
-  return fd;
 }
 
 std::string file_stem(const Subnet& subnet) {
@@ -179,7 +168,7 @@ Status AddressPool::check_requested(const State& state, const std::string& conta
 
 Result<Allocation> AddressPool::allocate(const std::string& container_id, const std::optional<IpAddress>& requested) {
   if (container_id.empty()) return Error(EINVAL, "ipam allocate: empty container id");
-  BERTH_ASSIGN(UniqueFd lock, lock_pool(lock_path_));
+  BERTH_ASSIGN(UniqueFd lock, lock_exclusive(lock_path_));
   BERTH_ASSIGN(State state, load());
   Allocation allocation{container_id, {}, subnet_, gateway_};
   if (auto held = state.allocations.find(container_id); held != state.allocations.end()) {
@@ -203,14 +192,14 @@ Result<Allocation> AddressPool::allocate(const std::string& container_id, const 
 }
 
 Status AddressPool::release(const std::string& container_id) {
-  BERTH_ASSIGN(UniqueFd lock, lock_pool(lock_path_));
+  BERTH_ASSIGN(UniqueFd lock, lock_exclusive(lock_path_));
   BERTH_ASSIGN(State state, load());
   if (state.allocations.erase(container_id) == 0) return ok();
   return save(state).context("release address of container \"" + container_id + "\"");
 }
 
 Result<std::vector<std::string>> AddressPool::recover(const std::set<std::string>& known_ids) {
-  BERTH_ASSIGN(UniqueFd lock, lock_pool(lock_path_));
+  BERTH_ASSIGN(UniqueFd lock, lock_exclusive(lock_path_));
   BERTH_ASSIGN(State state, load());
   std::vector<std::string> released;
   for (auto it = state.allocations.begin(); it != state.allocations.end();) {
@@ -226,7 +215,7 @@ Result<std::vector<std::string>> AddressPool::recover(const std::set<std::string
 }
 
 Result<std::map<std::string, IpAddress>> AddressPool::allocations() const {
-  BERTH_ASSIGN(UniqueFd lock, lock_pool(lock_path_));
+  BERTH_ASSIGN(UniqueFd lock, lock_exclusive(lock_path_));
   BERTH_ASSIGN(State state, load());
   return std::move(state.allocations);
 }

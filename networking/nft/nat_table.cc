@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/file.h"
+#include "networking/ipam/file_lock.h"
 #include "networking/nft/host_port_probe.h"
 
 namespace berth::nft {
@@ -80,10 +81,15 @@ Result<std::vector<ListedRule>> list_ports_chain(NftSocket& socket, const std::s
 
 }  // namespace
 
-Result<NatTable> NatTable::open(std::string name) {
+Result<NatTable> NatTable::open(std::string name, std::string lock_path) {
   if (name.empty()) return Error(EINVAL, "nftables table name is empty");
   BERTH_ASSIGN(NftSocket socket, NftSocket::open());
-  return NatTable(std::move(name), std::move(socket));
+  return NatTable(std::move(name), std::move(lock_path), std::move(socket));
+}
+
+Result<UniqueFd> NatTable::lock() const {
+  if (lock_path_.empty()) return UniqueFd();
+  return ipam::lock_exclusive(lock_path_).context("table inet " + name_);
 }
 
 RulePtr NatTable::rule_handle(uint64_t handle) const {
@@ -93,6 +99,7 @@ RulePtr NatTable::rule_handle(uint64_t handle) const {
 }
 
 Status NatTable::ensure(const std::vector<ipam::Subnet>& subnets) {
+  BERTH_ASSIGN(UniqueFd held, lock());
   const std::string where = " in table inet " + name_;
   TablePtr table = table_object(name_);
   std::vector<ChainPtr> chains;
@@ -153,6 +160,7 @@ Status NatTable::publish(const std::string& container_id, const std::vector<Port
     for (const PortMapping& one : expand(m)) singles.push_back(one);
   }
   if (singles.empty()) return ok();
+  BERTH_ASSIGN(UniqueFd held, lock());
   BERTH_TRY(check_publishable(container_id, singles));
   std::vector<RulePtr> rules;
   Batch batch;
@@ -164,6 +172,7 @@ Status NatTable::publish(const std::string& container_id, const std::vector<Port
 }
 
 Status NatTable::unpublish(const std::string& container_id) {
+  BERTH_ASSIGN(UniqueFd held, lock());
   BERTH_ASSIGN(std::vector<ListedRule> listed, list_ports_chain(socket_, name_));
   std::vector<RulePtr> deletes;
   Batch batch;
@@ -195,6 +204,7 @@ Result<ReconcileReport> NatTable::reconcile(const std::map<std::string, std::vec
       for (const PortMapping& one : expand(m)) wanted.emplace_back(id, one);
     }
   }
+  BERTH_ASSIGN(UniqueFd held, lock());
   BERTH_ASSIGN(std::vector<ListedRule> listed, list_ports_chain(socket_, name_));
   std::vector<bool> present(wanted.size(), false);
   ReconcileReport report;
@@ -227,6 +237,7 @@ Result<ReconcileReport> NatTable::reconcile(const std::map<std::string, std::vec
 }
 
 Status NatTable::remove_table() {
+  BERTH_ASSIGN(UniqueFd held, lock());
   TablePtr table = table_object(name_);
   Batch batch;
   batch.delete_table(table.get(), "delete table inet " + name_);

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/fd.h"
 #include "common/result.h"
 #include "networking/ipam/ip_address.h"
 #include "networking/nft/nft_socket.h"
@@ -42,7 +43,9 @@ struct ReconcileReport {
 class NatTable {
  public:
   // Opens the nf_tables netlink socket; changes nothing. Needs CAP_NET_ADMIN to change rules.
-  static Result<NatTable> open(std::string name = "berth");
+  // With a lock_path (/run/berth/nft-berth.lock), every change holds an flock on it, so that
+  // processes sharing the table never publish one host port twice between check and commit.
+  static Result<NatTable> open(std::string name = "berth", std::string lock_path = {});
 
   [[nodiscard]] const std::string& name() const { return name_; }
 
@@ -67,11 +70,15 @@ class NatTable {
   Status remove_table();
 
  private:
-  NatTable(std::string name, NftSocket socket) : name_(std::move(name)), socket_(std::move(socket)) {}
+  NatTable(std::string name, std::string lock_path, NftSocket socket)
+      : name_(std::move(name)), lock_path_(std::move(lock_path)), socket_(std::move(socket)) {}
+  // The flock on lock_path_ (an empty fd when there is none).
+  Result<UniqueFd> lock() const;
   Status check_publishable(const std::string& container_id, const std::vector<PortMapping>& singles);
   RulePtr rule_handle(uint64_t handle) const;
 
   std::string name_;
+  std::string lock_path_;
   NftSocket socket_;
 };
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -181,6 +182,38 @@ TEST_F(NftTableTest, PortPublishedForAnotherContainerIsRefused) {
   PortMapping on_loopback = tcp(port, 80);
   on_loopback.host_ip = ip("127.0.0.1");
   EXPECT_FALSE(table_->publish("api", {on_loopback}).ok()) << "every address includes 127.0.0.1";
+}
+
+TEST_F(NftTableTest, TwoProcessesNeverPublishOneHostPortTwice) {
+  constexpr int kPorts = 40;
+  const uint16_t base = free_host_port(SocketKind::kTcp).value();
+  const std::string lock_path = "/tmp/" + name_ + ".lock";
+  std::vector<pid_t> children;
+  for (int child = 0; child < 2; ++child) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto t = NatTable::open(name_, lock_path);
+      if (!t) ::_exit(2);
+      // Each tries every port; whoever comes second must be refused.
+      for (int i = 0; i < kPorts; ++i) (void)t->publish("child" + std::to_string(child), {tcp(base + i, 80)});
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  (void)::unlink(lock_path.c_str());
+  auto published = table_->published();
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  std::map<uint16_t, int> rules_per_port;
+  for (const auto& p : *published) ++rules_per_port[p.mapping.host_port];
+  EXPECT_FALSE(rules_per_port.empty());
+  for (const auto& [port, n] : rules_per_port)
+    EXPECT_EQ(n, 1) << "host port " << port << " was published " << n << " times";
 }
 
 TEST_F(NftTableTest, ReconcileDropsUnknownContainersAndRestoresMissingRules) {
