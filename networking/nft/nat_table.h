@@ -1,0 +1,89 @@
+// Port mapping through one nftables table of family inet (named "berth" in production; tests
+// pass their own name): published host ports DNATed to container addresses, container egress
+// and hairpin traffic masqueraded. Every change is one netlink batch, applied all or nothing.
+// Each DNAT rule carries the comment berth:<container id>, which is how a container's rules are
+// found again for removal and for reconciliation after a restart.
+//
+// The host's own traffic to 127.0.0.1:<published port> is DNATed in the output chain and then
+// masqueraded, but the kernel refuses to route a packet with a 127.0.0.0/8 source out of a
+// non-loopback interface unless net.ipv4.conf.<that interface>.route_localnet is 1: whoever
+// owns the container-facing interface (the bridge berth0 in bridge mode) must set it there
+// (enable_route_localnet() below). IPv6 has no such path: [::1] is never forwarded, so
+// published ports are not reachable through [::1].
+//
+// Never shells out to nft; never touches a table other than its own.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fd.h"
+#include "common/result.h"
+#include "networking/ipam/ip_address.h"
+#include "networking/nft/nft_socket.h"
+#include "networking/nft/port_mapping.h"
+
+namespace berth::nft {
+
+// One published host port as found in the table.
+struct PublishedPort {
+  std::string container_id;
+  PortMapping mapping;  // a single port
+  uint64_t handle = 0;  // the rule's handle in the ports chain
+};
+
+struct ReconcileReport {
+  std::vector<std::string> removed;  // what was deleted: "<container>: <mapping>" or a rule's text
+  std::vector<std::string> added;    // "<container>: <mapping>"
+};
+
+class NatTable {
+ public:
+  // Opens the nf_tables netlink socket; changes nothing. Needs CAP_NET_ADMIN to change rules.
+  // With a lock_path (/run/berth/nft-berth.lock), every change holds an flock on it, so that
+  // processes sharing the table never publish one host port twice between check and commit.
+  static Result<NatTable> open(std::string name = "berth", std::string lock_path = {});
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+
+  // Creates the table and its chains when missing and (re)writes their fixed rules: the jumps
+  // to the ports chain and the masquerade rules for `subnets`. Published ports stay.
+  Status ensure(const std::vector<ipam::Subnet>& subnets);
+
+  // Publishes the container's mappings (ranges become one rule per port), all or none.
+  // Refused, naming the port, when a host port is already published (for this or another
+  // container) or a host process has a socket bound to it.
+  Status publish(const std::string& container_id, const std::vector<PortMapping>& mappings);
+  // Deletes every rule of the container; none left (or no table) is not an error.
+  Status unpublish(const std::string& container_id);
+  // The ports published now, in rule order.
+  Result<std::vector<PublishedPort>> published();
+  // Makes the ports chain hold exactly `desired` (container id -> its mappings): deletes the
+  // rules of other containers, stale or foreign rules, and duplicates; adds what is missing.
+  // Does not probe for host listeners: these ports were berth's before.
+  Result<ReconcileReport> reconcile(const std::map<std::string, std::vector<PortMapping>>& desired);
+
+  // Deletes the whole table; a missing table is not an error.
+  Status remove_table();
+
+ private:
+  NatTable(std::string name, std::string lock_path, NftSocket socket)
+      : name_(std::move(name)), lock_path_(std::move(lock_path)), socket_(std::move(socket)) {}
+  // The flock on lock_path_ (an empty fd when there is none).
+  Result<UniqueFd> lock() const;
+  Status check_publishable(const std::string& container_id, const std::vector<PortMapping>& singles);
+  RulePtr rule_handle(uint64_t handle) const;
+
+  std::string name_;
+  std::string lock_path_;
+  NftSocket socket_;
+};
+
+// Sets net.ipv4.conf.<interface>.route_localnet to 1 (see above): for the interface that
+// leads to the containers. Returns the value it had, to restore where that matters.
+Result<bool> enable_route_localnet(const std::string& interface, const std::string& proc_root = "/proc");
+
+}  // namespace berth::nft

@@ -1,0 +1,182 @@
+#include "networking/nft/nft_socket.h"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <array>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+namespace berth::nft {
+namespace {
+
+// Every message berth sends is far smaller (a rule with a comment is under 1 KiB).
+constexpr size_t kMaxMessage = 16384;
+// Batches of many rules (port ranges) outgrow the default socket buffers.
+constexpr int kSocketBuffer = 8 << 20;
+constexpr int kAckWaitMs = 5000;
+
+}  // namespace
+
+Batch::Batch() = default;
+
+template <class Fill>
+void Batch::add(uint16_t type, uint16_t flags, std::string what, Fill fill) {
+  std::vector<char> scratch(kMaxMessage);
+  // The sequence number is set when the batch is sent.
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(scratch.data(), type, NFPROTO_INET, flags | NLM_F_ACK, 0);
+  fill(nlh);
+  messages_.emplace_back(scratch.begin(), scratch.begin() + NLMSG_ALIGN(nlh->nlmsg_len));
+  what_.push_back(std::move(what));
+}
+
+void Batch::add_table(const nftnl_table* table, std::string what) {
+  add(NFT_MSG_NEWTABLE, NLM_F_CREATE, std::move(what),
+      [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table); });
+}
+
+void Batch::delete_table(const nftnl_table* table, std::string what) {
+  add(NFT_MSG_DELTABLE, 0, std::move(what), [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table); });
+}
+
+void Batch::add_chain(const nftnl_chain* chain, std::string what) {
+  add(NFT_MSG_NEWCHAIN, NLM_F_CREATE, std::move(what),
+      [&](nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, chain); });
+}
+
+void Batch::add_rule(const nftnl_rule* rule, std::string what) {
+  // nftnl_rule_nlmsg_build_payload takes a non-const rule but only reads it.
+  add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, std::move(what),
+      [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule)); });
+}
+
+void Batch::delete_rule(const nftnl_rule* rule, std::string what) {
+  add(NFT_MSG_DELRULE, 0, std::move(what),
+      [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule)); });
+}
+
+std::vector<char> Batch::finish(uint32_t first_seq) const {
+  std::vector<char> out;
+  std::array<char, 256> edge{};
+  auto append = [&](const nlmsghdr* nlh) {
+    const auto* p = reinterpret_cast<const char*>(nlh);
+    out.insert(out.end(), p, p + NLMSG_ALIGN(nlh->nlmsg_len));
+  };
+  uint32_t seq = first_seq;
+  append(nftnl_batch_begin(edge.data(), seq++));
+  for (const auto& m : messages_) {
+    const size_t at = out.size();
+    out.insert(out.end(), m.begin(), m.end());
+    reinterpret_cast<nlmsghdr*>(out.data() + at)->nlmsg_seq = seq++;
+  }
+  append(nftnl_batch_end(edge.data(), seq));
+  return out;
+}
+
+NftSocket::NftSocket(std::unique_ptr<mnl_socket, SocketCloser> socket)
+    : socket_(std::move(socket)), portid_(mnl_socket_get_portid(socket_.get())) {
+  // Distinct from the sequence numbers of an earlier run using the same port id.
+  seq_ = static_cast<uint32_t>(::time(nullptr)) << 8;
+}
+
+Result<NftSocket> NftSocket::open() {
+  std::unique_ptr<mnl_socket, SocketCloser> socket(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
+  if (!socket) return Error::from_errno("open nf_tables netlink socket");
+  if (mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+    return Error::from_errno("bind nf_tables netlink socket");
+  const int fd = mnl_socket_get_fd(socket.get());
+  // FORCE needs CAP_NET_ADMIN, which programming nf_tables needs anyway; the plain option is
+  // the fall-back (capped by net.core.[rw]mem_max).
+  for (auto [force, plain] : {std::pair{SO_SNDBUFFORCE, SO_SNDBUF}, std::pair{SO_RCVBUFFORCE, SO_RCVBUF}}) {
+    if (::setsockopt(fd, SOL_SOCKET, force, &kSocketBuffer, sizeof kSocketBuffer) != 0) {
+      (void)::setsockopt(fd, SOL_SOCKET, plain, &kSocketBuffer, sizeof kSocketBuffer);
+    }
+  }
+  const int one = 1;
+  // Error answers carry only the header of the failed message, not all of it.
+  (void)::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  return NftSocket(std::move(socket));
+}
+
+Status NftSocket::commit(const Batch& batch) {
+  if (batch.empty()) return ok();
+  const uint32_t first_seq = seq_;
+  seq_ += static_cast<uint32_t>(batch.size()) + 2;
+  const std::vector<char> buf = batch.finish(first_seq);
+  if (mnl_socket_sendto(socket_.get(), buf.data(), buf.size()) < 0) {
+    return Error::from_errno("send nf_tables batch (" + batch.what_.front() + ", ...)");
+  }
+  return receive_acks(batch, first_seq);
+}
+
+Status NftSocket::receive_acks(const Batch& batch, uint32_t first_seq) {
+  // The kernel answers each message flagged NLM_F_ACK: 0 for done, -errno for the failing
+  // one (which aborts the whole batch).
+  size_t answers = 0;
+  std::optional<Error> failure;
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+  while (answers < batch.size()) {
+    pollfd p{mnl_socket_get_fd(socket_.get()), POLLIN, 0};
+    const int ready = ::poll(&p, 1, failure ? 0 : kAckWaitMs);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
+    if (n < 0) return Error::from_errno("receive nf_tables answers");
+    auto len = static_cast<int>(n);
+    for (const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
+         nlh = mnl_nlmsg_next(nlh, &len)) {
+      if (nlh->nlmsg_type != NLMSG_ERROR) continue;
+      ++answers;
+      const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+      if (err->error == 0 || failure) continue;
+      const uint32_t index = nlh->nlmsg_seq - first_seq - 1;  // the batch begin took first_seq
+      const std::string what = index < batch.size() ? batch.what_[index] : "nf_tables batch";
+      failure = Error::from_errno(what, -err->error);
+    }
+  }
+  if (failure) return *failure;
+  if (answers < batch.size()) {
+    return Error(ETIMEDOUT, "nf_tables batch (" + batch.what_.front() + ", ...): the kernel answered " +
+                                std::to_string(answers) + " of " + std::to_string(batch.size()) + " messages");
+  }
+  return ok();
+}
+
+Result<std::vector<RulePtr>> NftSocket::list_rules(std::string_view table, std::string_view chain) {
+  const std::string what = "list rules of chain " + std::string(chain) + " in table inet " + std::string(table);
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 8);
+  const uint32_t seq = seq_++;
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq);
+  {
+    RulePtr filter(nftnl_rule_alloc());
+    nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, std::string(table).c_str());
+    nftnl_rule_set_str(filter.get(), NFTNL_RULE_CHAIN, std::string(chain).c_str());
+    nftnl_rule_nlmsg_build_payload(nlh, filter.get());
+  }
+  if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) return Error::from_errno(what);
+  std::vector<RulePtr> rules;
+  auto on_rule = [](const nlmsghdr* msg, void* data) -> int {
+    RulePtr rule(nftnl_rule_alloc());
+    if (!rule || nftnl_rule_nlmsg_parse(msg, rule.get()) < 0) return MNL_CB_ERROR;
+    static_cast<std::vector<RulePtr>*>(data)->push_back(std::move(rule));
+    return MNL_CB_OK;
+  };
+  while (true) {
+    const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
+    if (n < 0) return Error::from_errno(what);
+    const int ret = mnl_cb_run(buf.data(), n, seq, portid_, on_rule, &rules);
+    if (ret == MNL_CB_STOP) break;
+    if (ret < 0) {
+      if (errno == ENOENT) return std::vector<RulePtr>{};  // no such table or chain: nothing listed
+      return Error::from_errno(what);
+    }
+  }
+  return rules;
+}
+
+}  // namespace berth::nft

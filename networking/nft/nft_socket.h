@@ -1,0 +1,80 @@
+// The nf_tables netlink conversation, through libmnl: batches of messages the kernel applies
+// all or nothing (one batch per change, so a failed change leaves the ruleset as it was), and
+// rule dumps. Knows nothing of berth's table layout; nat_table.cc decides what to send.
+#pragma once
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "networking/nft/rule_builder.h"
+
+namespace berth::nft {
+
+struct ChainDeleter {
+  void operator()(nftnl_chain* c) const { nftnl_chain_free(c); }
+};
+using ChainPtr = std::unique_ptr<nftnl_chain, ChainDeleter>;
+struct TableDeleter {
+  void operator()(nftnl_table* t) const { nftnl_table_free(t); }
+};
+using TablePtr = std::unique_ptr<nftnl_table, TableDeleter>;
+
+// Messages for one transaction, each with a line saying what it does (for errors).
+class Batch {
+ public:
+  Batch();
+
+  void add_table(const nftnl_table* table, std::string what);
+  void delete_table(const nftnl_table* table, std::string what);
+  void add_chain(const nftnl_chain* chain, std::string what);
+  void add_rule(const nftnl_rule* rule, std::string what);
+  // A rule with a handle deletes that rule; one with only table and chain flushes the chain.
+  void delete_rule(const nftnl_rule* rule, std::string what);
+
+  // The messages between batch begin and end.
+  [[nodiscard]] size_t size() const { return what_.size(); }
+  [[nodiscard]] bool empty() const { return what_.empty(); }
+
+ private:
+  friend class NftSocket;
+  template <class Fill>
+  void add(uint16_t type, uint16_t flags, std::string what, Fill fill);
+  // The whole batch, begin and end messages included; sequence numbers start at `first_seq`.
+  std::vector<char> finish(uint32_t first_seq) const;
+
+  std::vector<std::vector<char>> messages_;
+  std::vector<std::string> what_;
+};
+
+class NftSocket {
+ public:
+  static Result<NftSocket> open();
+
+  // Sends the batch and waits for the kernel's answer to each message; the first error names
+  // the message that failed. An empty batch sends nothing.
+  Status commit(const Batch& batch);
+  // The rules of one chain (family inet); an empty list when the table or chain is missing.
+  Result<std::vector<RulePtr>> list_rules(std::string_view table, std::string_view chain);
+
+ private:
+  struct SocketCloser {
+    void operator()(mnl_socket* s) const { mnl_socket_close(s); }
+  };
+  explicit NftSocket(std::unique_ptr<mnl_socket, SocketCloser> socket);
+  Status receive_acks(const Batch& batch, uint32_t first_seq);
+
+  std::unique_ptr<mnl_socket, SocketCloser> socket_;
+  uint32_t portid_ = 0;
+  uint32_t seq_ = 0;
+};
+
+}  // namespace berth::nft

@@ -1,0 +1,392 @@
+// Port mapping through a real nftables table: what `nft` sees after each change, ports taken
+// by a host process or another container, reconciliation, and real TCP/UDP traffic from the
+// host's loopback and from another "host" (a namespace behind a veth) into a container
+// namespace. Each test programs its own table berth-t<pid> and removes it afterwards.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/fd.h"
+#include "common/file.h"
+#include "networking/nft/nat_table.h"
+#include "tests/integration/support/fixture.h"
+#include "tests/integration/support/net_plumbing.h"
+#include "tests/integration/support/probes.h"
+
+namespace berth::integration {
+namespace {
+
+using nft::NatTable;
+using nft::PortMapping;
+using nft::Protocol;
+
+ipam::IpAddress ip(const std::string& text) { return ipam::IpAddress::parse(text).value(); }
+
+// Per process, so that parallel runs and other workers on the host do not collide.
+int pid_slot() { return static_cast<int>(::getpid() % 250); }
+std::string container_net() { return "10.213." + std::to_string(pid_slot()); }
+std::string remote_net() { return "10.214." + std::to_string(pid_slot()); }
+
+class NftTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    skip_unless_root();
+    if (!run_cmd({"nft", "--version"}).ok()) GTEST_SKIP() << "needs the nft command to inspect the table";
+    name_ = "berth-t" + std::to_string(::getpid());
+    auto t = NatTable::open(name_);
+    ASSERT_TRUE(t.ok()) << t.error().message();
+    table_.emplace(std::move(t).value());
+    auto s = table_->ensure({ipam::Subnet::parse(container_net() + ".0/24").value()});
+    ASSERT_TRUE(s.ok()) << s.error().message();
+  }
+  void TearDown() override {
+    if (!table_) return;
+    auto s = table_->remove_table();
+    EXPECT_TRUE(s.ok()) << s.error().message();
+    // Belt and braces: a test that failed half-way must still leave no table.
+    (void)run_cmd({"nft", "delete", "table", "inet", name_});
+  }
+
+  // `nft -j list table inet <name>`, the "nftables" array.
+  rapidjson::Document listing() {
+    RunResult r = run_cmd({"nft", "-j", "list", "table", "inet", name_});
+    EXPECT_TRUE(r.ok()) << r;
+    rapidjson::Document doc = parse_json(r.out);
+    EXPECT_FALSE(doc.HasParseError()) << r.out;
+    return doc;
+  }
+  // The comments of the rules in `chain`, one entry per rule ("" for none).
+  std::vector<std::string> rule_comments(const std::string& chain) {
+    std::vector<std::string> out;
+    rapidjson::Document doc = listing();
+    if (!doc.IsObject() || !doc.HasMember("nftables")) return out;
+    for (const auto& item : doc["nftables"].GetArray()) {
+      if (!item.HasMember("rule")) continue;
+      const auto& rule = item["rule"];
+      if (std::string(rule["chain"].GetString()) != chain) continue;
+      out.emplace_back(rule.HasMember("comment") ? rule["comment"].GetString() : "");
+    }
+    return out;
+  }
+  static size_t count(const std::vector<std::string>& v, const std::string& what) {
+    return static_cast<size_t>(std::count(v.begin(), v.end(), what));
+  }
+
+  static PortMapping tcp(uint16_t host_port, uint16_t container_port) {
+    return PortMapping{Protocol::kTcp, std::nullopt, host_port, std::nullopt, ip(container_net() + ".2"),
+                       container_port};
+  }
+  static PortMapping udp(uint16_t host_port, uint16_t container_port) {
+    PortMapping m = tcp(host_port, container_port);
+    m.protocol = Protocol::kUdp;
+    return m;
+  }
+
+  std::string name_;
+  std::optional<NatTable> table_;
+};
+
+TEST_F(NftTableTest, EnsureCreatesNatChainsVisibleToNft) {
+  rapidjson::Document doc = listing();
+  std::map<std::string, std::string> hooks;  // chain -> hook ("" for a regular chain)
+  for (const auto& item : doc["nftables"].GetArray()) {
+    if (!item.HasMember("chain")) continue;
+    const auto& c = item["chain"];
+    hooks[c["name"].GetString()] = c.HasMember("hook") ? c["hook"].GetString() : "";
+    if (c.HasMember("type")) {
+      EXPECT_STREQ(c["type"].GetString(), "nat");
+    }
+  }
+  EXPECT_EQ(hooks,
+            (std::map<std::string, std::string>{
+                {"ports", ""}, {"prerouting", "prerouting"}, {"output", "output"}, {"postrouting", "postrouting"}}));
+  RunResult text = run_cmd({"nft", "list", "table", "inet", name_});
+  EXPECT_NE(text.out.find("fib daddr type local jump ports"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("ip saddr 127.0.0.0/8 ct status dnat masquerade"), std::string::npos) << text.out;
+  // ensure() again keeps one copy of each fixed rule.
+  ASSERT_TRUE(table_->ensure({ipam::Subnet::parse(container_net() + ".0/24").value()}).ok());
+  EXPECT_EQ(rule_comments("prerouting").size(), 1U);
+  EXPECT_EQ(rule_comments("postrouting").size(), 3U);
+}
+
+TEST_F(NftTableTest, PublishedPortsAreTaggedAndUnpublishLeavesNone) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  PortMapping range = udp(port, 5000);
+  range.host_port_last = static_cast<uint16_t>(port + 2);
+  ASSERT_TRUE(table_->publish("web", {tcp(port, 80), range}).ok());
+  ASSERT_TRUE(table_->publish("db", {tcp(static_cast<uint16_t>(port + 1), 5432)}).ok());
+  auto comments = rule_comments("ports");
+  EXPECT_EQ(count(comments, "berth:web"), 4U) << "one TCP rule and three UDP rules for the range";
+  EXPECT_EQ(count(comments, "berth:db"), 1U);
+  auto published = table_->published();
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  ASSERT_EQ(published->size(), 5U);
+  EXPECT_EQ((*published)[0].mapping, tcp(port, 80)) << (*published)[0].mapping.to_string();
+
+  ASSERT_TRUE(table_->unpublish("web").ok());
+  comments = rule_comments("ports");
+  EXPECT_EQ(count(comments, "berth:web"), 0U);
+  EXPECT_EQ(count(comments, "berth:db"), 1U) << "another container's rules stay";
+  EXPECT_TRUE(table_->unpublish("web").ok()) << "unpublishing twice is not an error";
+  ASSERT_TRUE(table_->unpublish("db").ok());
+  EXPECT_TRUE(rule_comments("ports").empty());
+}
+
+TEST_F(NftTableTest, PortHeldByHostProcessIsRefused) {
+  auto listener = socket_in(-1, SocketKind::kTcp);
+  ASSERT_TRUE(listener.ok()) << listener.error().message();
+  sockaddr_in lo{};
+  lo.sin_family = AF_INET;
+  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof lo;
+  ASSERT_EQ(::bind(listener->get(), reinterpret_cast<sockaddr*>(&lo), len), 0);
+  ASSERT_EQ(::listen(listener->get(), 1), 0);
+  ASSERT_EQ(::getsockname(listener->get(), reinterpret_cast<sockaddr*>(&lo), &len), 0);
+  const uint16_t port = ntohs(lo.sin_port);
+
+  auto s = table_->publish("web", {tcp(port, 80)});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), EADDRINUSE);
+  EXPECT_NE(s.error().message().find("host port tcp/" + std::to_string(port) + " is taken by a process on the host"),
+            std::string::npos)
+      << s.error().message();
+  EXPECT_TRUE(rule_comments("ports").empty()) << "nothing was half-published";
+  EXPECT_TRUE(table_->publish("web", {udp(port, 80)}).ok()) << "the UDP port of the same number is free";
+  PortMapping elsewhere = tcp(port, 80);
+  elsewhere.host_ip = ip("198.51.100.123");  // TEST-NET-2: not an address of this host
+  auto foreign = table_->publish("web", {elsewhere});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.error().message().find("198.51.100.123 is not an address of this host"), std::string::npos)
+      << foreign.error().message();
+}
+
+TEST_F(NftTableTest, PortPublishedForAnotherContainerIsRefused) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_TRUE(table_->publish("web", {tcp(port, 80)}).ok());
+  auto s = table_->publish("api", {tcp(static_cast<uint16_t>(port + 1), 81), tcp(port, 80)});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("is already published for container \"web\""), std::string::npos)
+      << s.error().message();
+  auto comments = rule_comments("ports");
+  EXPECT_EQ(count(comments, "berth:api"), 0U) << "all or nothing: the free port was not published either";
+  PortMapping on_loopback = tcp(port, 80);
+  on_loopback.host_ip = ip("127.0.0.1");
+  EXPECT_FALSE(table_->publish("api", {on_loopback}).ok()) << "every address includes 127.0.0.1";
+}
+
+TEST_F(NftTableTest, TwoProcessesNeverPublishOneHostPortTwice) {
+  constexpr int kPorts = 40;
+  const uint16_t base = free_host_port(SocketKind::kTcp).value();
+  const std::string lock_path = "/tmp/" + name_ + ".lock";
+  std::vector<pid_t> children;
+  for (int child = 0; child < 2; ++child) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto t = NatTable::open(name_, lock_path);
+      if (!t) ::_exit(2);
+      // Each tries every port; whoever comes second must be refused.
+      for (int i = 0; i < kPorts; ++i) (void)t->publish("child" + std::to_string(child), {tcp(base + i, 80)});
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  (void)::unlink(lock_path.c_str());
+  auto published = table_->published();
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  std::map<uint16_t, int> rules_per_port;
+  for (const auto& p : *published) ++rules_per_port[p.mapping.host_port];
+  EXPECT_FALSE(rules_per_port.empty());
+  for (const auto& [port, n] : rules_per_port)
+    EXPECT_EQ(n, 1) << "host port " << port << " was published " << n << " times";
+}
+
+TEST_F(NftTableTest, ReconcileDropsUnknownContainersAndRestoresMissingRules) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  const std::vector<PortMapping> web = {tcp(port, 80), udp(port, 53)};
+  ASSERT_TRUE(table_->publish("web", web).ok());
+  ASSERT_TRUE(table_->publish("gone", {tcp(static_cast<uint16_t>(port + 1), 80)}).ok());
+  // Someone deletes one of web's rules behind berth's back.
+  auto published = table_->published().value();
+  ASSERT_EQ(published.size(), 3U);
+  RunResult del =
+      run_cmd({"nft", "delete", "rule", "inet", name_, "ports", "handle", std::to_string(published[1].handle)});
+  ASSERT_TRUE(del.ok()) << del;
+
+  auto report = table_->reconcile({{"web", web}});
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_EQ(report->removed.size(), 1U);
+  EXPECT_EQ(report->added.size(), 1U);
+  auto comments = rule_comments("ports");
+  EXPECT_EQ(count(comments, "berth:web"), 2U);
+  EXPECT_EQ(count(comments, "berth:gone"), 0U);
+  auto again = table_->reconcile({{"web", web}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->removed.empty() && again->added.empty()) << "a second reconcile changes nothing";
+}
+
+TEST_F(NftTableTest, LargestRangeIsAppliedAndRemovedInOneBatchEach) {
+  // Reconcile does not probe host ports, so the range need not be free on this host.
+  PortMapping range = tcp(20000, 20000);
+  range.host_port_last = static_cast<uint16_t>(20000 + nft::kMaxPortsPerMapping - 1);
+  auto added = table_->reconcile({{"big", {range}}});
+  ASSERT_TRUE(added.ok()) << added.error().message();
+  EXPECT_EQ(added->added.size(), static_cast<size_t>(nft::kMaxPortsPerMapping));
+  EXPECT_EQ(count(rule_comments("ports"), "berth:big"), static_cast<size_t>(nft::kMaxPortsPerMapping));
+  ASSERT_TRUE(table_->unpublish("big").ok());
+  EXPECT_TRUE(rule_comments("ports").empty());
+}
+
+TEST_F(NftTableTest, RemovingTheTableLeavesNothing) {
+  ASSERT_TRUE(table_->publish("web", {tcp(free_host_port(SocketKind::kTcp).value(), 80)}).ok());
+  ASSERT_TRUE(table_->remove_table().ok());
+  RunResult r = run_cmd({"nft", "list", "table", "inet", name_});
+  EXPECT_FALSE(r.ok()) << "the table is still there:\n" << r.out;
+  RunResult all = run_cmd({"nft", "list", "tables"});
+  EXPECT_EQ(all.out.find(name_), std::string::npos) << all.out;
+  EXPECT_TRUE(table_->remove_table().ok()) << "removing a missing table is not an error";
+  auto unpublished = table_->unpublish("web");
+  EXPECT_TRUE(unpublished.ok()) << "unpublishing from a missing table is not an error: "
+                                << unpublished.error().message();
+  auto published = table_->published();
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  EXPECT_TRUE(published->empty());
+}
+
+// A container namespace (10.213.N.2 behind berth<pid>c) and a remote host namespace
+// (10.214.N.2 behind berth<pid>r), the host forwarding between them.
+class PublishedPortTrafficTest : public NftTableTest {
+ protected:
+  void SetUp() override {
+    NftTableTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    const std::string pid = std::to_string(::getpid());
+    container_.emplace(name_ + "-c", "berth" + pid + "c", container_net() + ".1/24", container_net() + ".2/24");
+    ASSERT_TRUE(container_->ok()) << container_->error();
+    remote_.emplace(name_ + "-r", "berth" + pid + "r", remote_net() + ".1/24", remote_net() + ".2/24");
+    ASSERT_TRUE(remote_->ok()) << remote_->error();
+    forward_.emplace("net/ipv4/ip_forward", "1");
+    ASSERT_TRUE(forward_->ok()) << forward_->error();
+    // The host's 127.0.0.1 traffic leaves through the container-facing veth (see nat_table.h);
+    // the setting goes away with the veth.
+    auto localnet = nft::enable_route_localnet(container_->host_if());
+    ASSERT_TRUE(localnet.ok()) << localnet.error().message();
+    server_.emplace(container_->fd(), kContainerPort);
+    ASSERT_TRUE(server_->ok()) << server_->error();
+  }
+  void TearDown() override {
+    server_.reset();
+    forward_.reset();
+    remote_.reset();
+    container_.reset();
+    NftTableTest::TearDown();
+  }
+
+  static constexpr uint16_t kContainerPort = 8000;
+  std::optional<VethNamespace> container_;
+  std::optional<VethNamespace> remote_;
+  std::optional<SysctlOverride> forward_;
+  std::optional<EchoServer> server_;
+};
+
+TEST_F(PublishedPortTrafficTest, PublishedPortIsReachableFromLoopbackAndFromAnotherHost) {
+  const uint16_t tcp_port = free_host_port(SocketKind::kTcp).value();
+  const uint16_t udp_port = free_host_port(SocketKind::kUdp).value();
+  // Reached directly first: the plumbing works before any rule is involved.
+  auto direct = exchange(-1, SocketKind::kTcp, container_net() + ".2", kContainerPort, "direct");
+  ASSERT_TRUE(direct.ok()) << direct.error().message();
+
+  ASSERT_TRUE(table_->publish("web", {tcp(tcp_port, kContainerPort), udp(udp_port, kContainerPort)}).ok());
+  for (auto [kind, port] : {std::pair{SocketKind::kTcp, tcp_port}, std::pair{SocketKind::kUdp, udp_port}}) {
+    const std::string proto = kind == SocketKind::kTcp ? "tcp" : "udp";
+    auto from_loopback = exchange(-1, kind, "127.0.0.1", port, "lo-" + proto);
+    ASSERT_TRUE(from_loopback.ok()) << proto << " from 127.0.0.1: " << from_loopback.error().message();
+    EXPECT_EQ(*from_loopback, "pong lo-" + proto);
+    auto from_remote = exchange(remote_->fd(), kind, remote_net() + ".1", port, "remote-" + proto);
+    ASSERT_TRUE(from_remote.ok()) << proto << " from the other host: " << from_remote.error().message();
+    EXPECT_EQ(*from_remote, "pong remote-" + proto);
+  }
+
+  EXPECT_EQ(server_->last_peer(), remote_net() + ".2") << "traffic from another host keeps its source address";
+
+  ASSERT_TRUE(table_->unpublish("web").ok());
+  auto after = exchange(-1, SocketKind::kTcp, "127.0.0.1", tcp_port, "after");
+  EXPECT_FALSE(after.ok()) << "still reachable after unpublish: " << *after;
+  auto remote_after = exchange(remote_->fd(), SocketKind::kTcp, remote_net() + ".1", tcp_port, "after");
+  EXPECT_FALSE(remote_after.ok()) << "still reachable from the other host after unpublish";
+}
+
+TEST_F(PublishedPortTrafficTest, ContainerReachesItsOwnPublishedPortThroughTheHost) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_TRUE(table_->publish("web", {tcp(port, kContainerPort), udp(port, kContainerPort)}).ok());
+  for (SocketKind kind : {SocketKind::kTcp, SocketKind::kUdp}) {
+    // Hairpin: out to the host's address and DNATed straight back into the same namespace.
+    auto r = exchange(container_->fd(), kind, container_net() + ".1", port, "hairpin");
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(*r, "pong hairpin");
+    EXPECT_EQ(server_->last_peer(), container_net() + ".1") << "hairpin traffic is masqueraded to the host";
+  }
+}
+
+TEST_F(PublishedPortTrafficTest, ContainerEgressIsMasqueraded) {
+  EchoServer remote_server(remote_->fd(), kContainerPort);
+  ASSERT_TRUE(remote_server.ok()) << remote_server.error();
+  auto r = exchange(container_->fd(), SocketKind::kTcp, remote_net() + ".2", kContainerPort, "out");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(*r, "pong out");
+  EXPECT_EQ(remote_server.last_peer(), remote_net() + ".1") << "the other host sees the host's address";
+}
+
+TEST_F(PublishedPortTrafficTest, PublishedIpv6PortIsReachableFromAnotherHost) {
+  // Forwarding IPv6 on just the two test interfaces needs force_forwarding (Linux 6.17);
+  // the host-wide switch would stop the host from taking router advertisements.
+  for (const VethNamespace* ns : {&*container_, &*remote_}) {
+    if (!path_exists("/proc/sys/net/ipv6/conf/" + ns->host_if() + "/force_forwarding")) {
+      GTEST_SKIP() << "needs net.ipv6.conf.<interface>.force_forwarding (Linux 6.17 or later)";
+    }
+  }
+  const std::string slot = std::to_string(pid_slot());
+  const std::string container6 = "fd00:be7:" + slot + "::";
+  const std::string remote6 = "fd00:be8:" + slot + "::";
+  ASSERT_TRUE(container_->add_ipv6(container6 + "1/64", container6 + "2/64")) << container_->error();
+  ASSERT_TRUE(remote_->add_ipv6(remote6 + "1/64", remote6 + "2/64")) << remote_->error();
+  // The settings go away with the interfaces.
+  for (const VethNamespace* ns : {&*container_, &*remote_}) {
+    auto s = write_existing("/proc/sys/net/ipv6/conf/" + ns->host_if() + "/force_forwarding", "1");
+    ASSERT_TRUE(s.ok()) << s.error().message();
+  }
+  ASSERT_TRUE(table_
+                  ->ensure({ipam::Subnet::parse(container_net() + ".0/24").value(),
+                            ipam::Subnet::parse(container6 + "/64").value()})
+                  .ok());
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  PortMapping tcp6{Protocol::kTcp, std::nullopt, port, std::nullopt, ip(container6 + "2"), kContainerPort};
+  PortMapping udp6 = tcp6;
+  udp6.protocol = Protocol::kUdp;
+  auto published = table_->publish("web6", {tcp6, udp6});
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  for (SocketKind kind : {SocketKind::kTcp, SocketKind::kUdp}) {
+    auto r = exchange(remote_->fd(), kind, remote6 + "1", port, "v6");
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(*r, "pong v6");
+    EXPECT_EQ(server_->last_peer(), remote6 + "2");
+  }
+}
+
+}  // namespace
+}  // namespace berth::integration

@@ -1,0 +1,213 @@
+#include "networking/ipam/address_pool.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/file.h"
+#include "tests/unit/support/temp_dir.h"
+
+namespace berth::ipam {
+namespace {
+
+class AddressPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(tmp_.path().empty()); }
+
+  AddressPool pool(const std::string& subnet) {
+    auto p = AddressPool::open(tmp_.path("ipam"), Subnet::parse(subnet).value());
+    EXPECT_TRUE(p.ok()) << p.error().message();
+    return std::move(p).value();
+  }
+  static std::string give(AddressPool& p, const std::string& id) {
+    auto a = p.allocate(id);
+    EXPECT_TRUE(a.ok()) << a.error().message();
+    return a ? a->address.to_string() : "";
+  }
+
+  TempDir tmp_{"berth-ipam-test-"};
+};
+
+TEST_F(AddressPoolTest, GatewayIsFirstAndContainersFollowInOrder) {
+  auto p = pool("10.88.0.0/16");
+  EXPECT_EQ(p.gateway().to_string(), "10.88.0.1");
+  auto a = p.allocate("c1").value();
+  EXPECT_EQ(a.address.to_string(), "10.88.0.2");
+  EXPECT_EQ(a.gateway.to_string(), "10.88.0.1");
+  EXPECT_EQ(a.subnet.to_string(), "10.88.0.0/16");
+  EXPECT_EQ(give(p, "c2"), "10.88.0.3");
+  EXPECT_EQ(give(p, "c3"), "10.88.0.4");
+}
+
+TEST_F(AddressPoolTest, Ipv6SubnetHandsOutAfterGateway) {
+  auto p = pool("fd00:be7::/64");
+  EXPECT_EQ(p.gateway().to_string(), "fd00:be7::1");
+  EXPECT_EQ(give(p, "c1"), "fd00:be7::2");
+  EXPECT_EQ(give(p, "c2"), "fd00:be7::3");
+}
+
+TEST_F(AddressPoolTest, ReleasedAddressIsNotReusedBeforeTheRangeWrapsAround) {
+  auto p = pool("10.88.0.0/29");  // hosts .2 .. .6 (.7 is broadcast)
+  EXPECT_EQ(give(p, "a"), "10.88.0.2");
+  EXPECT_EQ(give(p, "b"), "10.88.0.3");
+  ASSERT_TRUE(p.release("a").ok());
+  EXPECT_EQ(give(p, "c"), "10.88.0.4") << "round-robin: next after the last handed out";
+  EXPECT_EQ(give(p, "d"), "10.88.0.5");
+  EXPECT_EQ(give(p, "e"), "10.88.0.6");
+  EXPECT_EQ(give(p, "f"), "10.88.0.2") << "wraps past the broadcast to the first host, skipping the gateway";
+}
+
+TEST_F(AddressPoolTest, SameContainerGetsItsAddressBack) {
+  auto p = pool("10.88.0.0/24");
+  EXPECT_EQ(give(p, "c1"), "10.88.0.2");
+  EXPECT_EQ(give(p, "c1"), "10.88.0.2");
+  EXPECT_EQ(give(p, "c2"), "10.88.0.3");
+}
+
+TEST_F(AddressPoolTest, FullSubnetErrorNamesTheSubnet) {
+  auto p = pool("10.88.0.0/30");  // .0 network, .1 gateway, .2 container, .3 broadcast
+  EXPECT_EQ(give(p, "c1"), "10.88.0.2");
+  auto full = p.allocate("c2");
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code(), ENOSPC);
+  EXPECT_NE(full.error().message().find("subnet 10.88.0.0/30 is full"), std::string::npos) << full.error().message();
+  ASSERT_TRUE(p.release("c1").ok());
+  EXPECT_EQ(give(p, "c2"), "10.88.0.2") << "a released address can be handed out again";
+}
+
+TEST_F(AddressPoolTest, SubnetWithoutRoomForAContainerIsRefused) {
+  auto p = AddressPool::open(tmp_.path("ipam"), Subnet::parse("10.88.0.0/31").value());
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message().find("10.88.0.0/31 is too small"), std::string::npos) << p.error().message();
+}
+
+TEST_F(AddressPoolTest, RequestedAddressIsHonoured) {
+  auto p = pool("10.88.0.0/24");
+  auto a = p.allocate("web", IpAddress::parse("10.88.0.77").value());
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  EXPECT_EQ(a->address.to_string(), "10.88.0.77");
+  EXPECT_EQ(give(p, "other"), "10.88.0.2") << "a static address does not move the round-robin cursor";
+}
+
+TEST_F(AddressPoolTest, RequestedAddressIsRefusedWhenTakenReservedOrOutside) {
+  auto p = pool("10.88.0.0/24");
+  ASSERT_TRUE(p.allocate("web", IpAddress::parse("10.88.0.77").value()).ok());
+  struct Case {
+    const char* address;
+    const char* says;
+  };
+  for (const Case& c : {Case{"10.88.0.77", "already allocated to container \"web\""}, Case{"10.88.0.1", "gateway"},
+                        Case{"10.88.0.0", "network address"}, Case{"10.88.0.255", "broadcast"},
+                        Case{"10.89.0.5", "not in subnet 10.88.0.0/24"}, Case{"fd00::5", "not in subnet"}}) {
+    auto a = p.allocate("db", IpAddress::parse(c.address).value());
+    ASSERT_FALSE(a.ok()) << c.address;
+    EXPECT_NE(a.error().message().find(c.says), std::string::npos) << a.error().message();
+    EXPECT_NE(a.error().message().find(c.address), std::string::npos) << a.error().message();
+  }
+  auto moved = p.allocate("web", IpAddress::parse("10.88.0.78").value());
+  ASSERT_FALSE(moved.ok());
+  EXPECT_NE(moved.error().message().find("already holds 10.88.0.77"), std::string::npos) << moved.error().message();
+}
+
+TEST_F(AddressPoolTest, AllocationsSurviveReopening) {
+  {
+    auto p = pool("10.88.0.0/16");
+    EXPECT_EQ(give(p, "c1"), "10.88.0.2");
+    EXPECT_EQ(give(p, "c2"), "10.88.0.3");
+    ASSERT_TRUE(p.release("c1").ok());
+  }
+  auto p = pool("10.88.0.0/16");
+  auto all = p.allocations().value();
+  ASSERT_EQ(all.size(), 1U);
+  EXPECT_EQ(all.at("c2").to_string(), "10.88.0.3");
+  EXPECT_EQ(give(p, "c3"), "10.88.0.4") << "the round-robin cursor is persisted too";
+  auto text = read_file(p.record_path()).value();
+  EXPECT_NE(text.find("\"version\": 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("10.88.0.0/16"), std::string::npos) << text;
+}
+
+TEST_F(AddressPoolTest, RecordOfAnotherSubnetOrNewerVersionIsNotMisread) {
+  auto p = pool("10.88.0.0/16");
+  EXPECT_EQ(give(p, "c1"), "10.88.0.2");
+  auto text = read_file(p.record_path()).value();
+  auto at = text.find("\"version\": 1");
+  ASSERT_NE(at, std::string::npos);
+  std::string newer = text;
+  newer.replace(at, 12, "\"version\": 9");
+  ASSERT_TRUE(write_file(p.record_path(), newer).ok());
+  auto r = p.allocate("c2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("newer"), std::string::npos) << r.error().message();
+  ASSERT_TRUE(write_file(p.record_path(), "{ not json").ok());
+  EXPECT_FALSE(p.allocate("c2").ok());
+}
+
+TEST_F(AddressPoolTest, ReleaseIsIdempotent) {
+  auto p = pool("10.88.0.0/24");
+  EXPECT_TRUE(p.release("never").ok());
+  EXPECT_EQ(give(p, "c1"), "10.88.0.2");
+  EXPECT_TRUE(p.release("c1").ok());
+  EXPECT_TRUE(p.release("c1").ok());
+  EXPECT_TRUE(p.allocations().value().empty());
+}
+
+TEST_F(AddressPoolTest, RecoverReleasesUnknownContainersOnly) {
+  auto p = pool("10.88.0.0/24");
+  give(p, "keep1");
+  give(p, "gone1");
+  give(p, "keep2");
+  give(p, "gone2");
+  auto released = p.recover({"keep1", "keep2", "not-allocated"});
+  ASSERT_TRUE(released.ok()) << released.error().message();
+  EXPECT_EQ(*released, (std::vector<std::string>{"gone1", "gone2"}));
+  auto all = p.allocations().value();
+  EXPECT_EQ(all.size(), 2U);
+  EXPECT_EQ(all.at("keep1").to_string(), "10.88.0.2");
+  EXPECT_EQ(all.at("keep2").to_string(), "10.88.0.4");
+}
+
+TEST_F(AddressPoolTest, TwoProcessesNeverGetTheSameAddress) {
+  constexpr int kPerProcess = 40;
+  const std::string dir = tmp_.path("ipam");
+  std::vector<pid_t> children;
+  for (int child = 0; child < 2; ++child) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // Each child opens its own pool: only the state dir (and its lock) is shared.
+      auto p = AddressPool::open(dir, Subnet::parse("10.88.0.0/16").value());
+      if (!p) ::_exit(2);
+      std::string got;  // what this child was handed, one address a line
+      for (int i = 0; i < kPerProcess; ++i) {
+        auto a = p->allocate("p" + std::to_string(child) + "-" + std::to_string(i));
+        if (!a) ::_exit(3);
+        got += a->address.to_string() + "\n";
+      }
+      ::_exit(write_file(tmp_.path("got" + std::to_string(child)), got).ok() ? 0 : 4);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  std::set<std::string> handed_out;
+  for (int child = 0; child < 2; ++child) {
+    std::string got = read_file(tmp_.path("got" + std::to_string(child))).value();
+    for (size_t at = 0, end = 0; (end = got.find('\n', at)) != std::string::npos; at = end + 1) {
+      EXPECT_TRUE(handed_out.insert(got.substr(at, end - at)).second)
+          << got.substr(at, end - at) << " was handed out twice";
+    }
+  }
+  EXPECT_EQ(handed_out.size(), 2U * kPerProcess);
+  auto all = pool("10.88.0.0/16").allocations().value();
+  EXPECT_EQ(all.size(), 2U * kPerProcess) << "an allocation was lost (a write raced another)";
+}
+
+}  // namespace
+}  // namespace berth::ipam
