@@ -81,7 +81,7 @@ mode_t effective_mode(const TarEntry& e, const UnpackPolicy& policy) {
 }
 
 Status write_data(TarReader& tar, int fd) {
-  std::vector<char> buf(128 * 1024);
+  std::vector<char> buf(size_t{128} * 1024);
   for (;;) {
     BERTH_ASSIGN(size_t n, tar.read_data(buf.data(), buf.size()));
     if (n == 0) return ok();

@@ -59,7 +59,7 @@ std::string Sha256::finish() {
 }
 
 namespace {
-constexpr size_t kInputChunk = 128 * 1024;
+constexpr size_t kInputChunk = size_t{128} * 1024;
 }  // namespace
 
 struct LayerStream::Decoder {
@@ -167,7 +167,7 @@ Result<size_t> LayerStream::read(char* buf, size_t len) {
 }
 
 Result<std::string> LayerStream::finish() {
-  std::string buf(64 * 1024, '\0');
+  std::string buf(size_t{64} * 1024, '\0');
   for (;;) {
     BERTH_ASSIGN(size_t n, read(buf.data(), buf.size()));
     if (n == 0) break;

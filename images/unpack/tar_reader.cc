@@ -150,7 +150,7 @@ Status TarReader::read_full(char* buf, size_t len) {
 }
 
 Status TarReader::skip(uint64_t len) {
-  std::array<char, 16 * 1024> scratch{};
+  std::array<char, size_t{16} * 1024> scratch{};
   while (len > 0) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(len, scratch.size()));
     BERTH_TRY(read_full(scratch.data(), n));
@@ -309,7 +309,7 @@ Result<std::optional<TarEntry>> TarReader::next() {
 }
 
 Result<size_t> TarReader::read_data(char* buf, size_t len) {
-  size_t want = static_cast<size_t>(std::min<uint64_t>(len, data_left_));
+  auto want = static_cast<size_t>(std::min<uint64_t>(len, data_left_));
   if (want == 0) return size_t{0};
   BERTH_ASSIGN(size_t n, source_.read(buf, want));
   if (n == 0) return Error(EPROTO, "the tar stream is truncated");
