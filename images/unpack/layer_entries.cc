@@ -104,6 +104,9 @@ Status set_owner_mode_xattrs(const TarEntry& e, int parent_fd, const std::string
   }
   if (!policy.xattrs) return ok();
   for (const auto& [key, value] : e.xattrs) {
+    // overlayfs reads these on its layers (opaque, redirect, metacopy): only whiteouts,
+    // translated by the unpacker, may set them, never a layer's own records.
+    if (key.starts_with("trusted.overlay.")) continue;
     int rc = link ? ::lsetxattr(obj_path.c_str(), key.c_str(), value.data(), value.size(), 0)
                   : ::setxattr(obj_path.c_str(), key.c_str(), value.data(), value.size(), 0);
     if (rc != 0) {

@@ -155,8 +155,9 @@ Result<size_t> LayerStream::read(char* buf, size_t len) {
   if (!detected_) BERTH_TRY(detect());
   if (len == 0) return size_t{0};
   // Never hand out more than one byte past the limit: enough to know it was crossed.
-  uint64_t room = max_bytes_ - std::min(total_, max_bytes_) + 1;
-  BERTH_ASSIGN(size_t n, decode(buf, static_cast<size_t>(std::min<uint64_t>(len, room))));
+  uint64_t left = max_bytes_ - std::min(total_, max_bytes_);
+  size_t want = left >= len ? len : static_cast<size_t>(left) + 1;
+  BERTH_ASSIGN(size_t n, decode(buf, want));
   total_ += n;
   if (total_ > max_bytes_) {
     return Error(EFBIG, "the uncompressed layer is larger than the limit of " + std::to_string(max_bytes_) +

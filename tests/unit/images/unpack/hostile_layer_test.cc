@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <string>
@@ -126,6 +127,18 @@ TEST_F(HostileLayer, WhiteoutThroughASymlinkOnlyDeletesInsideTheRoot) {
   ASSERT_TRUE(r) << r.error().message();
   auto o = unpack(TarBuilder().symlink("t", "../sentinel").file("t/.wh..wh..opq", "").finish());
   ASSERT_TRUE(o) << o.error().message();
+}
+
+TEST_F(HostileLayer, LayerCannotSetOverlayfsXattrsOfItsOwn) {
+  if (::geteuid() != 0) GTEST_SKIP() << "trusted.* xattrs need CAP_SYS_ADMIN";
+  auto r = unpack(TarBuilder()
+                      .pax({{"SCHILY.xattr.trusted.overlay.redirect", "/etc"}, {"SCHILY.xattr.user.ok", "1"}})
+                      .dir("d/")
+                      .finish());
+  ASSERT_TRUE(r) << r.error().message();
+  char buf[16];
+  EXPECT_LT(::lgetxattr((root() + "/d").c_str(), "trusted.overlay.redirect", buf, sizeof buf), 0);
+  EXPECT_EQ(::lgetxattr((root() + "/d").c_str(), "user.ok", buf, sizeof buf), 1);
 }
 
 TEST_F(HostileLayer, DeviceNodeIsRefusedWhenThePolicyForbidsIt) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -107,6 +108,14 @@ TEST(LayerStream, UncompressedSizeLimitStopsABomb) {
   EXPECT_EQ(out.error().code(), EFBIG);
   EXPECT_NE(out.error().message().find("larger than the limit of 1048576 bytes"), std::string::npos)
       << out.error().message();
+}
+
+TEST(LayerStream, NoLimitMeansTheWholeStream) {
+  StringSource src(testing::gzip(sample_tar()));
+  LayerStream s(src, UINT64_MAX);
+  auto out = read_all(s);
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ(*out, sample_tar());
 }
 
 TEST(LayerStream, DiffIdIsTheSha256OfTheUncompressedTar) {
