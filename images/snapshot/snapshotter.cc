@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ranges>
 #include <set>
 
 #include "common/file.h"
@@ -171,10 +170,10 @@ Result<std::vector<MountSpec>> Snapshotter::mounts(const std::string& id) const 
   if (record.backend == "copy") return std::vector<MountSpec>{{"bind", path_join(dir, "fs"), {"rbind", "rw"}}};
   // overlayfs wants the topmost lower dir first; no layers at all is an empty lower dir.
   std::string lower;
-  for (const auto& chain_id : std::views::reverse(record.chain_ids)) {
-    if (!lower.empty()) lower += ':';
-    lower += path_join(layer_dir(chain_id), "fs");
-  }
+  std::vector<std::string> lowers;
+  for (const auto& chain_id : record.chain_ids) lowers.push_back(path_join(layer_dir(chain_id), "fs"));
+  std::reverse(lowers.begin(), lowers.end());
+  for (const auto& l : lowers) lower += (lower.empty() ? "" : ":") + l;
   if (lower.empty()) lower = path_join(dir, "empty");
   return std::vector<MountSpec>{
       {"overlay",
