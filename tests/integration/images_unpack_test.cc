@@ -101,7 +101,7 @@ TEST(ImagesUnpack, BusyboxImageUnpacksLikeUmoci) {
   RunResult blob =
       run_cmd({"sh", "-c",
                "cd '" + tmp.path("layout") +
-                   "/blobs/sha256' && for b in *; do gzip -t \"$b\" 2>/dev/null && echo \"$PWD/$b\"; done; true"});
+                   R"(/blobs/sha256' && for b in *; do gzip -t "$b" 2>/dev/null && echo "$PWD/$b"; done; true)"});
   ASSERT_TRUE(blob.ok()) << blob;
   std::string layer = blob.out.substr(0, blob.out.find('\n'));
   ASSERT_TRUE(mkdir_p(tmp.path("berth")));

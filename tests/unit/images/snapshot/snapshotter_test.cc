@@ -128,6 +128,7 @@ TEST_F(SnapshotterTest, ConcurrentCallersUnpackALayerOnce) {
   auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
   ASSERT_TRUE(s);
   std::vector<std::thread> threads;
+  threads.reserve(6);
   std::atomic<int> failures{0};
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {

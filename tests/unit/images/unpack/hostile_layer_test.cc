@@ -149,7 +149,7 @@ TEST_F(HostileLayer, DeviceNodeIsRefusedWhenThePolicyForbidsIt) {
 
 TEST_F(HostileLayer, HugePaxHeaderIsRefused) {
   UnpackPolicy p;
-  p.max_header_bytes = 64 * 1024;
+  p.max_header_bytes = uint64_t{64} * 1024;
   auto r = unpack(testing::gzip(TarBuilder()
                                     .file("first", "ok")
                                     .pax({{"SCHILY.xattr.user.big", std::string(1 << 20, 'x')}})
