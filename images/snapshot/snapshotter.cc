@@ -46,6 +46,14 @@ class TempDirGuard {
 };
 
 Status check_diff_id(const LayerSource& layer, const UnpackResult& got) {
+  if (!layer.media_type.empty()) {
+    BERTH_ASSIGN(Compression want, compression_for_media_type(layer.media_type).context("layer " + layer.chain_id));
+    if (want != got.compression) {
+      return Error(EBADMSG, "layer " + layer.chain_id + ": the blob is " +
+                                std::string(compression_name(got.compression)) + ", its media type " +
+                                layer.media_type + " says " + std::string(compression_name(want)));
+    }
+  }
   if (layer.diff_id.empty() || layer.diff_id == got.diff_id) return ok();
   return Error(EBADMSG,
                "layer " + layer.chain_id + ": diff_id is " + got.diff_id + ", the image says " + layer.diff_id);

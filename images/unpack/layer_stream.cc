@@ -35,6 +35,24 @@ std::string_view compression_name(Compression c) {
   return "none";
 }
 
+Result<Compression> compression_for_media_type(std::string_view media_type) {
+  static constexpr std::pair<std::string_view, Compression> kLayerTypes[] = {
+      {"application/vnd.oci.image.layer.v1.tar", Compression::kNone},
+      {"application/vnd.oci.image.layer.v1.tar+gzip", Compression::kGzip},
+      {"application/vnd.oci.image.layer.v1.tar+zstd", Compression::kZstd},
+      {"application/vnd.oci.image.layer.nondistributable.v1.tar", Compression::kNone},
+      {"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", Compression::kGzip},
+      {"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", Compression::kZstd},
+      {"application/vnd.docker.image.rootfs.diff.tar", Compression::kNone},
+      {"application/vnd.docker.image.rootfs.diff.tar.gzip", Compression::kGzip},
+      {"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", Compression::kGzip},
+  };
+  for (const auto& [type, compression] : kLayerTypes) {
+    if (type == media_type) return compression;
+  }
+  return Error(ENOTSUP, "media type \"" + std::string(media_type) + "\" is not a layer berth can unpack");
+}
+
 struct Sha256::Ctx {
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   ~Ctx() { EVP_MD_CTX_free(md); }

@@ -42,6 +42,9 @@ class StringSource : public ByteSource {
 
 enum class Compression { kNone, kGzip, kZstd };
 std::string_view compression_name(Compression c);
+// What an OCI or Docker layer media type says the blob is ("...tar+gzip" -> kGzip);
+// ENOTSUP for anything that is not a layer.
+Result<Compression> compression_for_media_type(std::string_view media_type);
 
 // sha256 over everything fed to it, as "sha256:<hex>".
 class Sha256 {

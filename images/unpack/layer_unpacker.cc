@@ -166,7 +166,7 @@ Result<UnpackResult> unpack_layer(ByteSource& blob, int root_fd, const UnpackPol
   BERTH_TRY(unpacker.finish_dir_times().context("layer"));
   BERTH_ASSIGN(result.diff_id, stream.finish().context("layer: after the end-of-archive blocks"));
   result.uncompressed_bytes = stream.bytes();
-  result.compression = std::string(compression_name(stream.compression()));
+  result.compression = stream.compression();
   return result;
 }
 

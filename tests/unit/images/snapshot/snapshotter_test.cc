@@ -124,6 +124,19 @@ TEST_F(SnapshotterTest, DiffIdMismatchIsRefusedAndLeavesNoLayer) {
   EXPECT_FALSE(path_exists(root_ + "/containers/c"));  // a failed prepare leaves no snapshot
 }
 
+TEST_F(SnapshotterTest, BlobThatIsNotWhatItsMediaTypeSaysIsRefused) {
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  ASSERT_TRUE(s);
+  LayerSource zstd_claim = base_.source(chain('a'));  // the blob is gzip
+  zstd_claim.media_type = "application/vnd.oci.image.layer.v1.tar+zstd";
+  auto r = s->ensure_layer(zstd_claim);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("the blob is gzip"), std::string::npos) << r.error().message();
+  LayerSource gzip_claim = base_.source(chain('a'));
+  gzip_claim.media_type = "application/vnd.oci.image.layer.v1.tar+gzip";
+  EXPECT_TRUE(s->ensure_layer(gzip_claim));
+}
+
 TEST_F(SnapshotterTest, ConcurrentCallersUnpackALayerOnce) {
   auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
   ASSERT_TRUE(s);

@@ -110,6 +110,15 @@ TEST(LayerStream, UncompressedSizeLimitStopsABomb) {
       << out.error().message();
 }
 
+TEST(LayerStream, LayerMediaTypesNameTheirCompression) {
+  EXPECT_EQ(*compression_for_media_type("application/vnd.oci.image.layer.v1.tar+zstd"), Compression::kZstd);
+  EXPECT_EQ(*compression_for_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip"), Compression::kGzip);
+  EXPECT_EQ(*compression_for_media_type("application/vnd.oci.image.layer.v1.tar"), Compression::kNone);
+  auto config = compression_for_media_type("application/vnd.oci.image.config.v1+json");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code(), ENOTSUP);
+}
+
 TEST(LayerStream, NoLimitMeansTheWholeStream) {
   StringSource src(testing::gzip(sample_tar()));
   LayerStream s(src, UINT64_MAX);

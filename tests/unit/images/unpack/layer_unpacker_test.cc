@@ -57,7 +57,7 @@ TEST(LayerUnpacker, WritesFilesDirectoriesLinksModesAndTimes) {
   auto r = unpack_into(tmp.path(), testing::gzip(tar), test_policy());
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->entries, 6U);
-  EXPECT_EQ(r->compression, "gzip");
+  EXPECT_EQ(r->compression, Compression::kGzip);
   EXPECT_EQ(r->uncompressed_bytes, tar.size());
   auto tool = lstat_of(tmp.path("usr/bin/tool"));
   EXPECT_TRUE(S_ISREG(tool.st_mode));
@@ -86,7 +86,7 @@ TEST(LayerUnpacker, DiffIdIsReturnedForTheCallerToVerify) {
   Sha256 h;
   h.update(tar.data(), tar.size());
   EXPECT_EQ(r->diff_id, h.finish());
-  EXPECT_EQ(r->compression, "zstd");
+  EXPECT_EQ(r->compression, Compression::kZstd);
 }
 
 TEST(LayerUnpacker, SetidBitsFollowThePolicy) {
