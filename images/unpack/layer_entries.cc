@@ -8,6 +8,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <vector>
@@ -32,6 +33,23 @@ Result<std::string> clean_entry_path(std::string_view raw) {
     out += part;
   }
   return out;
+}
+
+bool climbs_out_of_root(const std::string& dir, std::string_view target) {
+  if (target.starts_with('/')) return false;  // absolute: resolved from the root, never above it
+  long depth = dir.empty() ? 0 : 1 + static_cast<long>(std::count(dir.begin(), dir.end(), '/'));
+  size_t start = 0;
+  while (start <= target.size()) {
+    size_t end = std::min(target.find('/', start), target.size());
+    std::string_view part = target.substr(start, end - start);
+    start = end + 1;
+    if (part == "..") {
+      if (--depth < 0) return true;
+    } else if (!part.empty() && part != ".") {
+      ++depth;
+    }
+  }
+  return false;
 }
 
 Result<std::vector<std::string>> children_of(int dir_fd) {

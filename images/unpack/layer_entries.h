@@ -16,6 +16,11 @@ namespace berth::images::detail {
 // names paths relative to its root and has no business climbing.
 Result<std::string> clean_entry_path(std::string_view raw);
 
+// Whether a relative symlink target, read from the entry's directory `dir` (a cleaned
+// path), climbs above the layer root ("../../x" from "a"). Such links are refused, as
+// moby does: inside the root they would be clamped, so a layer only has them to attack.
+bool climbs_out_of_root(const std::string& dir, std::string_view target);
+
 // The names in a directory, without "." and "..".
 Result<std::vector<std::string>> children_of(int dir_fd);
 

@@ -113,6 +113,9 @@ Status Unpacker::entry(TarReader& tar, const TarEntry& e) {
   if (node && policy_.devices == DeviceNodes::kRefuse) {
     return Error(EPERM, "device nodes and fifos are refused by the unpack policy");
   }
+  if (e.type == TarType::kSymlink && detail::climbs_out_of_root(dir, e.link_target)) {
+    return Error(EPERM, "symlink to \"" + e.link_target + "\" climbs out of the layer root");
+  }
   BERTH_ASSIGN(UniqueFd parent, parent_dir(dir, true));
   BERTH_TRY(detail::make_room(parent.get(), name, e.type == TarType::kDirectory));
   BERTH_TRY(detail::create_entry(tar, e, root_fd_, parent.get(), name, policy_));
