@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/path_beneath.h"
 #include "common/result.h"
 #include "runtime/linux/mount_options.h"
 #include "runtime/oci/spec.h"
@@ -65,9 +66,9 @@ Status enter_rootfs(const RootfsPlan& plan);
 // After pivot: sysctls, masked and read-only paths, read-only root, root propagation.
 Status finish_rootfs(const RootfsPlan& plan);
 
-// Opens `path` beneath `root_fd` (never escaping it), creating missing directories and,
-// with create_file, a last component that is a file. Returns an O_PATH fd.
-Result<UniqueFd> open_beneath(int root_fd, const std::string& path, bool create, bool create_file);
+// open_beneath and fd_path live in common/path_beneath.h (image unpacking uses them too).
+using berth::fd_path;
+using berth::open_beneath;
 // Pieces of prepare_rootfs kept in their own files: device nodes and /dev links, and the
 // tmpcopyup copy of a directory's entries into the tmpfs mounted over it.
 Status make_devices(int root_fd, const RootfsPlan& plan);
@@ -76,8 +77,5 @@ Status copy_up(int from_dir_fd, const std::string& to_dir);
 // The nosuid/nodev/noexec (and, asked for, rdonly) flags of the mount at `path`: a bind
 // remount must repeat them, the kernel refuses to clear "locked" ones (user namespaces).
 unsigned long locked_mount_flags(const std::string& path, bool with_rdonly);
-
-// "/proc/self/fd/N": a path that mount(2) can take for an fd.
-std::string fd_path(int fd);
 
 }  // namespace berth::rt

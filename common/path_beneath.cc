@@ -1,4 +1,6 @@
-// Resolution of paths inside a container root without ever leaving it.
+// Resolution of paths inside a root directory without ever leaving it.
+#include "common/path_beneath.h"
+
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -9,9 +11,8 @@
 #include <optional>
 
 #include "common/strings.h"
-#include "runtime/linux/rootfs.h"
 
-namespace berth::rt {
+namespace berth {
 namespace {
 
 int openat2_beneath(int root_fd, const std::string& path, int flags) {
@@ -23,6 +24,12 @@ int openat2_beneath(int root_fd, const std::string& path, int flags) {
 }
 
 }  // namespace
+
+Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags) {
+  int fd = openat2_beneath(root_fd, path, flags);
+  if (fd < 0) return Error::from_errno("open " + path + " beneath the root");
+  return UniqueFd(fd);
+}
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
@@ -44,13 +51,13 @@ std::optional<std::string> through_dangling_link(int parent, const std::string& 
 }
 
 Result<UniqueFd> walk_creating(int root_fd, const std::string& path, bool create_file, int depth) {
-  if (depth > 40) return Error(ELOOP, "resolve " + path + " in the container root: too many symlinks");
+  if (depth > 40) return Error(ELOOP, "resolve " + path + " beneath the root: too many symlinks");
   std::vector<std::string> names;
   for (auto& p : split(path, '/')) {
     if (!p.empty() && p != ".") names.push_back(p);
   }
   UniqueFd parent(openat2_beneath(root_fd, "", O_PATH | O_DIRECTORY));
-  if (!parent) return Error::from_errno("open the container root");
+  if (!parent) return Error::from_errno("open the root");
   std::string prefix;
   for (size_t i = 0; i < names.size(); ++i) {
     std::string dir = prefix;
@@ -64,14 +71,14 @@ Result<UniqueFd> walk_creating(int root_fd, const std::string& path, bool create
       }
       if (last && create_file) {
         int f = ::openat(parent.get(), names[i].c_str(), O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0755);
-        if (f < 0 && errno != EEXIST) return Error::from_errno("create " + prefix + " in the container root");
+        if (f < 0 && errno != EEXIST) return Error::from_errno("create " + prefix + " beneath the root");
         if (f >= 0) ::close(f);
       } else if (::mkdirat(parent.get(), names[i].c_str(), 0755) != 0 && errno != EEXIST) {
-        return Error::from_errno("mkdir " + prefix + " in the container root");
+        return Error::from_errno("mkdir " + prefix + " beneath the root");
       }
       next = openat2_beneath(root_fd, prefix, O_PATH);
     }
-    if (next < 0) return Error::from_errno("resolve " + prefix + " in the container root");
+    if (next < 0) return Error::from_errno("resolve " + prefix + " beneath the root");
     parent.reset(next);
   }
   return parent;
@@ -82,10 +89,10 @@ Result<UniqueFd> walk_creating(int root_fd, const std::string& path, bool create
 Result<UniqueFd> open_beneath(int root_fd, const std::string& path, bool create, bool create_file) {
   int fd = openat2_beneath(root_fd, path, O_PATH);
   if (fd >= 0) return UniqueFd(fd);
-  if (errno != ENOENT || !create) return Error::from_errno("resolve " + path + " in the container root");
+  if (errno != ENOENT || !create) return Error::from_errno("resolve " + path + " beneath the root");
   // Walk down, making what is missing; each parent was itself resolved beneath the root,
   // and a dangling symlink is followed to a target beneath the root too.
   return walk_creating(root_fd, path, create_file, 0);
 }
 
-}  // namespace berth::rt
+}  // namespace berth
