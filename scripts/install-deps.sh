@@ -16,6 +16,8 @@ PACKAGES=(
   libnftnl-dev zlib1g-dev libzstd-dev libssl-dev libboost-filesystem-dev
   # style
   clang-format clang-tidy
+  # fuzz targets (tests/fuzz: libFuzzer comes with clang)
+  clang
   # fixtures (scripts/make-busybox-fixture.sh) and the demo
   busybox-static jq tar gzip coreutils
   # test peers: other runtimes and engines driven against berth-oci; image tools

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test.sh: install the dependencies, build, then run the ctest label `unit` and then the
-# label `integration` (which needs root: without it those tests skip and say why).
+# test.sh: install the dependencies, build, then run the ctest label `unit`, the label
+# `integration` (which needs root: without it those tests skip and say why) and the label
+# `fuzz` (a few seconds of libFuzzer per target, where clang++ can build them).
 # Ends with one summary line; exits non-zero when anything failed.
 #
 # usage: sudo bash scripts/test.sh [CTEST_ARG...]        e.g. -R Fixture
@@ -47,6 +48,7 @@ run_label() {
 
 run_label unit "$@"
 run_label integration "$@"
+run_label fuzz "$@"
 
 status=PASS
 [ "$failed" -eq 0 ] || status=FAIL
