@@ -23,7 +23,7 @@ PACKAGES=(
   # test peers: other runtimes and engines driven against berth-oci; image tools
   runc crun podman containerd skopeo umoci docker-registry containernetworking-plugins appc-spec
   # tools the integration tests and scripts call
-  iproute2 procps util-linux curl xfsprogs nftables iptables apache2-utils
+  iproute2 procps util-linux curl xfsprogs nftables iptables apache2-utils libcap2-bin
 )
 
 missing_packages() {
