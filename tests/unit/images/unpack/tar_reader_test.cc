@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "images/unpack/layer_stream.h"
+#include "tests/unit/support/busybox_layer.h"
 #include "tests/unit/support/tar_builder.h"
 
 namespace berth::images {
@@ -37,17 +38,6 @@ Result<ReadBack> read_all(const std::string& tar, TarLimits limits = {}) {
     out.entries.push_back(*e);
     out.data.push_back(d);
   }
-}
-
-std::string shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
 }
 
 TEST(TarReader, ReadsUstarEntriesWithTheirMetadata) {
@@ -236,12 +226,10 @@ TEST(TarReader, MalformedPaxRecordIsAnError) {
 }
 
 TEST(TarReader, ReadsDebiansBusyboxLayerLikeGnuTar) {
-  std::string dir = shell("bash " BERTH_SOURCE_DIR "/scripts/make-busybox-fixture.sh rootfs-template 2>/dev/null");
-  while (!dir.empty() && dir.back() == '\n') dir.pop_back();
-  if (dir.empty()) GTEST_SKIP() << "the busybox fixture could not be built (busybox-static installed?)";
-  std::string layer = dir + "/layer.tar.gz";
+  std::string layer = testing::busybox_layer(BERTH_SOURCE_DIR);
+  if (layer.empty()) GTEST_SKIP() << "the busybox fixture could not be built (busybox-static installed?)";
   std::set<std::string> want;
-  std::string listing = shell("tar -tzf " + layer);
+  std::string listing = testing::shell("tar -tzf " + layer);
   for (size_t pos = 0, nl; (nl = listing.find('\n', pos)) != std::string::npos; pos = nl + 1) {
     want.insert(listing.substr(pos, nl - pos));
   }
