@@ -144,11 +144,7 @@ TEST(TarReader, GnuLongNamesAndLinksAreRead) {
 TEST(TarReader, UstarPrefixFieldJoinsThePath) {
   std::string tar = TarBuilder().file("name", "x").finish();
   std::memcpy(&tar[345], "some/prefix", 11);
-  // Fix the checksum for the edited header.
-  std::memset(&tar[148], ' ', 8);
-  unsigned sum = 0;
-  for (size_t i = 0; i < 512; ++i) sum += static_cast<unsigned char>(tar[i]);
-  std::snprintf(&tar[148], 8, "%06o", sum);
+  TarBuilder::seal(tar);  // the edited header needs its checksum again
   auto r = read_all(tar);
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->entries[0].path, "some/prefix/name");
@@ -162,10 +158,7 @@ TEST(TarReader, Base256NumbersAreRead) {
   mtime[0] = static_cast<char>(0x80);
   for (int i = 11; i >= 1; --i, v >>= 8) mtime[i] = static_cast<char>(v & 0xff);
   std::memcpy(&tar[136], mtime.data(), 12);
-  std::memset(&tar[148], ' ', 8);
-  unsigned sum = 0;
-  for (size_t i = 0; i < 512; ++i) sum += static_cast<unsigned char>(tar[i]);
-  std::snprintf(&tar[148], 8, "%06o", sum);
+  TarBuilder::seal(tar);
   auto r = read_all(tar);
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->entries[0].mtime_sec, 5000000000LL);
