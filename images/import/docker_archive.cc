@@ -12,6 +12,7 @@
 #include "images/import/tar_index.h"
 #include "images/oci/image_config.h"
 #include "images/oci/manifest.h"
+#include "images/unpack/layer_stream.h"
 
 namespace berth::images {
 namespace {
@@ -56,14 +57,11 @@ std::optional<Digest> digest_in_name(std::string_view name) {
 }
 
 Result<std::string> layer_media_type(int fd, const TarMember& member) {
-  std::array<unsigned char, 4> magic{};
+  std::array<char, 4> magic{};
   ssize_t n = ::pread(fd, magic.data(), magic.size(), static_cast<off_t>(member.offset));
   if (n < 0) return Error::from_errno("read " + member.name);
-  if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return std::string(media_type::kOciLayerGzip);
-  if (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) {
-    return std::string(media_type::kOciLayerZstd);
-  }
-  return std::string(media_type::kOciLayer);
+  return std::string(
+      oci_layer_media_type(compression_from_magic(std::string_view(magic.data(), static_cast<size_t>(n)))));
 }
 
 Result<Digest> hash_member(int fd, const TarMember& member) {

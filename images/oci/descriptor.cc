@@ -34,12 +34,21 @@ bool is_layer_media_type(std::string_view type) { return layer_compression(type)
 
 Result<LayerCompression> layer_compression(std::string_view type) {
   using namespace media_type;  // NOLINT(google-build-using-namespace): the table reads better
-  if (one_of(type, {kOciLayer, kOciLayerNondistributable})) return LayerCompression::kNone;
+  if (one_of(type, {kOciLayer, kOciLayerNondistributable, kDockerLayer})) return LayerCompression::kNone;
   if (one_of(type, {kOciLayerGzip, kOciLayerNondistributableGzip, kDockerLayerGzip, kDockerLayerForeignGzip})) {
     return LayerCompression::kGzip;
   }
   if (one_of(type, {kOciLayerZstd, kOciLayerNondistributableZstd})) return LayerCompression::kZstd;
-  return Error(EINVAL, "\"" + std::string(type) + "\" is not a layer media type");
+  return Error(ENOTSUP, "media type \"" + std::string(type) + "\" is not a layer berth can unpack");
+}
+
+std::string_view oci_layer_media_type(LayerCompression compression) {
+  switch (compression) {
+    case LayerCompression::kGzip: return media_type::kOciLayerGzip;
+    case LayerCompression::kZstd: return media_type::kOciLayerZstd;
+    case LayerCompression::kNone: break;
+  }
+  return media_type::kOciLayer;
 }
 
 std::string Platform::str() const {
@@ -103,6 +112,17 @@ Result<Descriptor> parse_descriptor(const JsonNode& node) {
   return d;
 }
 
+void write_annotations(JsonWriter& w, const std::map<std::string, std::string>& annotations) {
+  if (annotations.empty()) return;
+  json_key(w, "annotations");
+  w.StartObject();
+  for (const auto& [k, v] : annotations) {
+    json_key(w, k);
+    json_string(w, v);
+  }
+  w.EndObject();
+}
+
 void write_descriptor(JsonWriter& w, const Descriptor& d) {
   w.StartObject();
   json_key(w, "mediaType");
@@ -111,15 +131,7 @@ void write_descriptor(JsonWriter& w, const Descriptor& d) {
   json_string(w, d.digest.str());
   json_key(w, "size");
   w.Uint64(d.size);
-  if (!d.annotations.empty()) {
-    json_key(w, "annotations");
-    w.StartObject();
-    for (const auto& [k, v] : d.annotations) {
-      json_key(w, k);
-      json_string(w, v);
-    }
-    w.EndObject();
-  }
+  write_annotations(w, d.annotations);
   if (d.platform) {
     json_key(w, "platform");
     w.StartObject();

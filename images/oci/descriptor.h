@@ -31,6 +31,7 @@ inline constexpr std::string_view kOciLayerNondistributableZstd =
 inline constexpr std::string_view kDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
 inline constexpr std::string_view kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 inline constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
+inline constexpr std::string_view kDockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 inline constexpr std::string_view kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 inline constexpr std::string_view kDockerLayerForeignGzip = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 }  // namespace media_type
@@ -40,9 +41,21 @@ bool is_manifest_media_type(std::string_view type);
 bool is_config_media_type(std::string_view type);
 bool is_layer_media_type(std::string_view type);
 
-// How a layer blob is compressed, from its media type: what the unpacker must undo.
+// How a layer blob is compressed: what the unpacker must undo. The one mapping from layer
+// media types ("...tar+gzip" -> kGzip); ENOTSUP for anything that is not a layer.
 enum class LayerCompression { kNone, kGzip, kZstd };
 Result<LayerCompression> layer_compression(std::string_view layer_media_type);
+// The OCI layer media type for a compression: kOciLayer, kOciLayerGzip or kOciLayerZstd.
+std::string_view oci_layer_media_type(LayerCompression compression);
+// "none", "gzip" or "zstd". Inline: the layer stream (and its fuzz target) needs no more.
+constexpr std::string_view compression_name(LayerCompression compression) {
+  switch (compression) {
+    case LayerCompression::kGzip: return "gzip";
+    case LayerCompression::kZstd: return "zstd";
+    case LayerCompression::kNone: break;
+  }
+  return "none";
+}
 
 struct Platform {
   std::string os;            // "linux"
@@ -75,5 +88,7 @@ Result<Descriptor> parse_descriptor(const JsonNode& node);
 
 // Writers for documents berth makes itself (docker-archive import, tests).
 void write_descriptor(JsonWriter& w, const Descriptor& d);
+// "annotations": {...}, left out when there are none.
+void write_annotations(JsonWriter& w, const std::map<std::string, std::string>& annotations);
 
 }  // namespace berth::images

@@ -87,17 +87,6 @@ Result<Index> parse_index_node(const JsonNode& root, std::string_view descriptor
   return index;
 }
 
-void write_annotations(JsonWriter& w, const std::map<std::string, std::string>& annotations) {
-  if (annotations.empty()) return;
-  json_key(w, "annotations");
-  w.StartObject();
-  for (const auto& [k, v] : annotations) {
-    json_key(w, k);
-    json_string(w, v);
-  }
-  w.EndObject();
-}
-
 }  // namespace
 
 Result<ManifestKind> detect_manifest_kind(std::string_view json, std::string_view descriptor_media_type) {
@@ -126,40 +115,41 @@ Result<Index> parse_index(std::string_view json, std::string_view descriptor_med
   return parse_index_node(JsonNode(doc), descriptor_media_type).context("index");
 }
 
-std::string manifest_to_json(const Manifest& manifest) {
+namespace {
+
+// A manifest and an index share their shape: schemaVersion, mediaType, the manifest's config,
+// a list of descriptors ("layers" or "manifests"), then annotations.
+std::string document_to_json(const std::string& media_type, const Descriptor* config, std::string_view list_key,
+                             const std::vector<Descriptor>& list,
+                             const std::map<std::string, std::string>& annotations) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
   json_key(w, "schemaVersion");
   w.Int(2);
   json_key(w, "mediaType");
-  json_string(w, manifest.media_type);
-  json_key(w, "config");
-  write_descriptor(w, manifest.config);
-  json_key(w, "layers");
+  json_string(w, media_type);
+  if (config != nullptr) {
+    json_key(w, "config");
+    write_descriptor(w, *config);
+  }
+  json_key(w, list_key);
   w.StartArray();
-  for (const Descriptor& layer : manifest.layers) write_descriptor(w, layer);
+  for (const Descriptor& d : list) write_descriptor(w, d);
   w.EndArray();
-  write_annotations(w, manifest.annotations);
+  write_annotations(w, annotations);
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
 
+}  // namespace
+
+std::string manifest_to_json(const Manifest& manifest) {
+  return document_to_json(manifest.media_type, &manifest.config, "layers", manifest.layers, manifest.annotations);
+}
+
 std::string index_to_json(const Index& index) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  json_key(w, "schemaVersion");
-  w.Int(2);
-  json_key(w, "mediaType");
-  json_string(w, index.media_type);
-  json_key(w, "manifests");
-  w.StartArray();
-  for (const Descriptor& d : index.manifests) write_descriptor(w, d);
-  w.EndArray();
-  write_annotations(w, index.annotations);
-  w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
+  return document_to_json(index.media_type, nullptr, "manifests", index.manifests, index.annotations);
 }
 
 }  // namespace berth::images

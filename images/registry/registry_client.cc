@@ -1,13 +1,12 @@
 #include "images/registry/registry_client.h"
 
-#include <openssl/evp.h>
-
 #include <atomic>
 #include <memory>
 #include <optional>
 #include <thread>
 
 #include "common/json.h"
+#include "images/digest/digest.h"
 
 namespace berth::registry {
 namespace {
@@ -19,34 +18,15 @@ constexpr const char* kManifestTypes =
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
 
-// "sha256:<hex>" of bytes fed in pieces (sha512 for AppC-style digests).
-class Hasher {
- public:
-  static Result<Hasher> for_digest(const std::string& digest) {
-    const auto colon = digest.find(':');
-    const std::string alg = digest.substr(0, colon);
-    const EVP_MD* md = alg == "sha256" ? EVP_sha256() : alg == "sha512" ? EVP_sha512() : nullptr;
-    if (colon == std::string::npos || md == nullptr) return Error(EINVAL, "unsupported digest \"" + digest + "\"");
-    return Hasher(alg, md);
-  }
-  void update(std::string_view data) { EVP_DigestUpdate(ctx_.get(), data.data(), data.size()); }
-  std::string finish() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_.get(), out, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < n; ++i) (hex += kHex[out[i] >> 4]) += kHex[out[i] & 15];
-    return alg_ + ":" + hex;
-  }
-
- private:
-  Hasher(std::string alg, const EVP_MD* md) : alg_(std::move(alg)), ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), md, nullptr);
-  }
-  std::string alg_;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
+// The hasher for a digest's algorithm ("sha256:…", or sha512 for AppC-style digests); only
+// the algorithm is read, so a malformed hex still gets hashed and then fails to match.
+Result<images::Hasher> hasher_for(const std::string& digest) {
+  const auto colon = digest.find(':');
+  const std::string alg = digest.substr(0, colon);
+  if (colon != std::string::npos && alg == "sha256") return images::Hasher(images::DigestAlgorithm::kSha256);
+  if (colon != std::string::npos && alg == "sha512") return images::Hasher(images::DigestAlgorithm::kSha512);
+  return Error(EINVAL, "unsupported digest \"" + digest + "\"");
+}
 
 bool worth_retrying(const Result<HttpResponse>& r) { return !r || r->status >= 500 || r->status == 429; }
 
@@ -156,9 +136,9 @@ Result<FetchedManifest> RegistryClient::manifest(const std::string& domain, cons
                {}, {});
   if (!r) return r.error().context(what);
   const bool by_digest = reference.find(':') != std::string::npos;
-  BERTH_ASSIGN(auto hasher, Hasher::for_digest(by_digest ? reference : "sha256:"));
+  BERTH_ASSIGN(auto hasher, hasher_for(by_digest ? reference : "sha256:"));
   hasher.update(r->body);
-  FetchedManifest m{r->header("content-type"), hasher.finish(), std::move(r->body)};
+  FetchedManifest m{r->header("content-type"), hasher.digest().str(), std::move(r->body)};
   if (by_digest && m.digest != reference) return Error(EBADMSG, what + ": the registry sent " + m.digest);
   const std::string announced = r->header("docker-content-digest");
   if (!announced.empty() && announced.starts_with(m.digest.substr(0, 7)) && announced != m.digest) {
@@ -170,12 +150,12 @@ Result<FetchedManifest> RegistryClient::manifest(const std::string& domain, cons
 Status RegistryClient::blob(const std::string& domain, const std::string& repository, const BlobRequest& request,
                             const ProgressFn& progress) {
   const std::string what = "blob " + request.digest + " of " + domain + "/" + repository;
-  std::optional<Hasher> hasher;
+  std::optional<images::Hasher> hasher;
   uint64_t received = 0;
   Clock::time_point started;
   uint64_t reported = 0;
   auto restart = [&]() -> Status {
-    BERTH_ASSIGN(auto fresh, Hasher::for_digest(request.digest));
+    BERTH_ASSIGN(auto fresh, hasher_for(request.digest));
     hasher.emplace(std::move(fresh));
     received = 0;
     reported = 0;
@@ -206,7 +186,7 @@ Status RegistryClient::blob(const std::string& domain, const std::string& reposi
   if (request.size != 0 && received != request.size) {
     return Error(EBADMSG, what + ": " + std::to_string(received) + " bytes instead of " + std::to_string(request.size));
   }
-  const std::string got = hasher->finish();
+  const std::string got = hasher->digest().str();
   if (got != request.digest) return Error(EBADMSG, what + ": the bytes are " + got);
   report(true);
   return ok();

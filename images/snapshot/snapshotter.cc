@@ -47,7 +47,7 @@ class TempDirGuard {
 
 Status check_diff_id(const LayerSource& layer, const UnpackResult& got) {
   if (!layer.media_type.empty()) {
-    BERTH_ASSIGN(Compression want, compression_for_media_type(layer.media_type).context("layer " + layer.chain_id));
+    BERTH_ASSIGN(LayerCompression want, layer_compression(layer.media_type).context("layer " + layer.chain_id));
     if (want != got.compression) {
       return Error(EBADMSG, "layer " + layer.chain_id + ": the blob is " +
                                 std::string(compression_name(got.compression)) + ", its media type " +

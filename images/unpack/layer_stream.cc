@@ -1,7 +1,6 @@
 // Decompression by magic bytes (gzip, zstd, none), hashing and the byte limit.
 #include "images/unpack/layer_stream.h"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -26,54 +25,10 @@ Result<size_t> StringSource::read(char* buf, size_t len) {
   return n;
 }
 
-std::string_view compression_name(Compression c) {
-  switch (c) {
-    case Compression::kGzip: return "gzip";
-    case Compression::kZstd: return "zstd";
-    case Compression::kNone: break;
-  }
-  return "none";
-}
-
-Result<Compression> compression_for_media_type(std::string_view media_type) {
-  static constexpr std::pair<std::string_view, Compression> kLayerTypes[] = {
-      {"application/vnd.oci.image.layer.v1.tar", Compression::kNone},
-      {"application/vnd.oci.image.layer.v1.tar+gzip", Compression::kGzip},
-      {"application/vnd.oci.image.layer.v1.tar+zstd", Compression::kZstd},
-      {"application/vnd.oci.image.layer.nondistributable.v1.tar", Compression::kNone},
-      {"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", Compression::kGzip},
-      {"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", Compression::kZstd},
-      {"application/vnd.docker.image.rootfs.diff.tar", Compression::kNone},
-      {"application/vnd.docker.image.rootfs.diff.tar.gzip", Compression::kGzip},
-      {"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", Compression::kGzip},
-  };
-  for (const auto& [type, compression] : kLayerTypes) {
-    if (type == media_type) return compression;
-  }
-  return Error(ENOTSUP, "media type \"" + std::string(media_type) + "\" is not a layer berth can unpack");
-}
-
-struct Sha256::Ctx {
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  ~Ctx() { EVP_MD_CTX_free(md); }
-};
-
-Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) { EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr); }
-Sha256::~Sha256() = default;
-
-void Sha256::update(const char* data, size_t len) { EVP_DigestUpdate(ctx_->md, data, len); }
-
-std::string Sha256::finish() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_->md, digest, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
+LayerCompression compression_from_magic(std::string_view first_bytes) {
+  if (first_bytes.starts_with("\x1f\x8b")) return LayerCompression::kGzip;
+  if (first_bytes.starts_with("\x28\xb5\x2f\xfd")) return LayerCompression::kZstd;
+  return LayerCompression::kNone;
 }
 
 namespace {
@@ -112,13 +67,11 @@ Status LayerStream::detect() {
     if (n == 0) input_eof_ = true;
     in_len_ += n;
   }
-  const auto* m = reinterpret_cast<const unsigned char*>(in_.data());
-  if (in_len_ >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
-    compression_ = Compression::kGzip;
+  compression_ = compression_from_magic(std::string_view(in_.data(), in_len_));
+  if (compression_ == LayerCompression::kGzip) {
     if (inflateInit2(&decoder_->z, 16 + MAX_WBITS) != Z_OK) return Error(ENOMEM, "start gzip decompression");
     decoder_->z_init = true;
-  } else if (in_len_ >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
-    compression_ = Compression::kZstd;
+  } else if (compression_ == LayerCompression::kZstd) {
     decoder_->zstd = ZSTD_createDStream();
     if (decoder_->zstd == nullptr) return Error(ENOMEM, "start zstd decompression");
   }
@@ -130,16 +83,16 @@ Result<size_t> LayerStream::decode(char* buf, size_t len) {
   for (;;) {
     BERTH_ASSIGN(size_t avail, fill_input());
     if (avail == 0) {
-      if (compression_ == Compression::kNone || d.member_done) return size_t{0};
+      if (compression_ == LayerCompression::kNone || d.member_done) return size_t{0};
       return Error(EPROTO, std::string(compression_name(compression_)) + " stream is truncated");
     }
-    if (compression_ == Compression::kNone) {
+    if (compression_ == LayerCompression::kNone) {
       size_t n = std::min(len, avail);
       std::memcpy(buf, in_.data() + in_pos_, n);
       in_pos_ += n;
       return n;
     }
-    if (compression_ == Compression::kGzip) {
+    if (compression_ == LayerCompression::kGzip) {
       if (d.member_done) {  // another gzip member follows (pigz, concatenated streams)
         inflateReset(&d.z);
         d.member_done = false;
@@ -181,7 +134,7 @@ Result<size_t> LayerStream::read(char* buf, size_t len) {
     return Error(EFBIG, "the uncompressed layer is larger than the limit of " + std::to_string(max_bytes_) +
                             " bytes (a decompression bomb?)");
   }
-  hash_.update(buf, n);
+  hash_.update(std::string_view(buf, n));
   return n;
 }
 
@@ -191,7 +144,7 @@ Result<std::string> LayerStream::finish() {
     BERTH_ASSIGN(size_t n, read(buf.data(), buf.size()));
     if (n == 0) break;
   }
-  return hash_.finish();
+  return hash_.digest().str();
 }
 
 }  // namespace berth::images

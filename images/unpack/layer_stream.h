@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "images/digest/digest.h"
+#include "images/oci/descriptor.h"
 
 namespace berth::images {
 
@@ -40,26 +42,8 @@ class StringSource : public ByteSource {
   size_t pos_ = 0;
 };
 
-enum class Compression { kNone, kGzip, kZstd };
-std::string_view compression_name(Compression c);
-// What an OCI or Docker layer media type says the blob is ("...tar+gzip" -> kGzip);
-// ENOTSUP for anything that is not a layer.
-Result<Compression> compression_for_media_type(std::string_view media_type);
-
-// sha256 over everything fed to it, as "sha256:<hex>".
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(const char* data, size_t len);
-  std::string finish();
-
- private:
-  struct Ctx;
-  std::unique_ptr<Ctx> ctx_;
-};
+// What a layer blob's first bytes say it is: gzip (1f 8b), zstd (28 b5 2f fd), else plain tar.
+LayerCompression compression_from_magic(std::string_view first_bytes);
 
 class LayerStream : public ByteSource {
  public:
@@ -76,7 +60,7 @@ class LayerStream : public ByteSource {
   // diff_id) and returns the diff_id, "sha256:<hex>".
   Result<std::string> finish();
 
-  [[nodiscard]] Compression compression() const { return compression_; }
+  [[nodiscard]] LayerCompression compression() const { return compression_; }
   [[nodiscard]] uint64_t bytes() const { return total_; }
 
  private:
@@ -90,12 +74,12 @@ class LayerStream : public ByteSource {
   uint64_t total_ = 0;
   bool detected_ = false;
   bool input_eof_ = false;
-  Compression compression_ = Compression::kNone;
+  LayerCompression compression_ = LayerCompression::kNone;
   std::string in_;  // compressed input, in_[in_pos_, in_len_) not yet consumed
   size_t in_pos_ = 0;
   size_t in_len_ = 0;
   std::unique_ptr<Decoder> decoder_;
-  Sha256 hash_;
+  Hasher hash_;
 };
 
 }  // namespace berth::images

@@ -39,7 +39,7 @@ struct UnpackResult {
   std::string diff_id;  // "sha256:<hex>" of the uncompressed tar stream
   uint64_t uncompressed_bytes = 0;
   uint64_t entries = 0;
-  Compression compression = Compression::kNone;  // as detected from the magic bytes
+  LayerCompression compression = LayerCompression::kNone;  // as detected from the magic bytes
 };
 
 // Unpacks the layer read from `blob_fd` (from its current offset) onto the directory

@@ -15,6 +15,7 @@
 #include "images/store/gc.h"
 #include "tests/integration/support/fixture.h"
 #include "tests/integration/support/peers.h"
+#include "tests/unit/support/content_store_fixture.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace berth::integration {
@@ -47,17 +48,28 @@ std::string json_string_at(const std::string& json, const std::vector<std::strin
   return v->IsString() ? v->GetString() : std::string();
 }
 
-class ImagesImportTest : public testing::Test {
+class ImagesImportTest : public testing::ContentStoreFixture {
  protected:
+  ImagesImportTest() : ContentStoreFixture("berth-images-it-") {}
+
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    auto store = ContentStore::open(dir_.path("store"));
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_.emplace(std::move(store).value());
+    ContentStoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     layout_ = dir_.path("layout");
     RunResult r =
         run_cmd({"bash", fixture_script(), "image-layout", layout_, "--no-validate"}, {}, std::chrono::seconds(120));
     ASSERT_TRUE(r.ok()) << r;
+  }
+
+  // The layout as a `docker save` archive, written by skopeo (the caller checks that it is
+  // installed); "" when the copy failed.
+  std::string skopeo_docker_archive() {
+    std::string archive = dir_.path("busybox.tar");
+    RunResult copy = run_cmd({"skopeo", "--insecure-policy", "copy", "oci:" + layout_ + ":latest",
+                              "docker-archive:" + archive + ":berth/busybox:latest"},
+                             {}, std::chrono::seconds(120));
+    EXPECT_TRUE(copy.ok()) << copy;
+    return copy.ok() ? archive : std::string();
   }
 
   // The layout's own answer for its "latest" image: the manifest descriptor in index.json.
@@ -91,9 +103,7 @@ class ImagesImportTest : public testing::Test {
     return out;
   }
 
-  TempDir dir_{"berth-images-it-"};
   std::string layout_;
-  std::optional<ContentStore> store_;
 };
 
 TEST_F(ImagesImportTest, BusyboxOciLayoutImportsWithItsDigestsAndDiffIds) {
@@ -149,11 +159,8 @@ TEST_F(ImagesImportTest, BusyboxOciLayoutImportsWithItsDigestsAndDiffIds) {
 
 TEST_F(ImagesImportTest, SkopeoDockerArchiveImportsWithTheSameConfigAndDiffIds) {
   if (find_program("skopeo").empty()) GTEST_SKIP() << "skopeo is not installed (apt-get install skopeo)";
-  std::string archive = dir_.path("busybox.tar");
-  RunResult copy = run_cmd({"skopeo", "--insecure-policy", "copy", "oci:" + layout_ + ":latest",
-                            "docker-archive:" + archive + ":berth/busybox:latest"},
-                           {}, std::chrono::seconds(120));
-  ASSERT_TRUE(copy.ok()) << copy;
+  std::string archive = skopeo_docker_archive();
+  ASSERT_FALSE(archive.empty());
 
   auto oci = images::import_oci_layout(*store_, layout_, ImportOptions{.name = "oci/busybox"});
   ASSERT_TRUE(oci.ok()) << oci.error().message();
@@ -266,11 +273,8 @@ TEST_F(ImagesImportTest, CorruptedLayerBlobIsRefusedAndTheStoreHoldsNothingNew) 
 
 TEST_F(ImagesImportTest, DockerArchiveWithAWrongLayerIsRefusedAndLeavesNothing) {
   if (find_program("skopeo").empty()) GTEST_SKIP() << "skopeo is not installed (apt-get install skopeo)";
-  std::string archive = dir_.path("busybox.tar");
-  RunResult copy = run_cmd({"skopeo", "--insecure-policy", "copy", "oci:" + layout_ + ":latest",
-                            "docker-archive:" + archive + ":berth/busybox:latest"},
-                           {}, std::chrono::seconds(120));
-  ASSERT_TRUE(copy.ok()) << copy;
+  std::string archive = skopeo_docker_archive();
+  ASSERT_FALSE(archive.empty());
   // Flip one byte in the middle of the archive: inside the layer tar, far from any header.
   auto bytes = read_file(archive);
   ASSERT_TRUE(bytes.ok());

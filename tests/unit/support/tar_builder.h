@@ -46,14 +46,19 @@ class TarBuilder {
     put(h, 297, 32, "root");
     octal(h, 329, 8, m.major);
     octal(h, 337, 8, m.minor);
-    std::memset(&h[148], ' ', 8);
-    unsigned sum = 0;
-    for (char c : h) sum += static_cast<unsigned char>(c);
-    char chk[8];
-    std::snprintf(chk, sizeof chk, "%06o", sum);
-    std::memcpy(&h[148], chk, 7);
+    seal(h);
     out_ += h;
     return *this;
+  }
+  // Writes the checksum of the header block at `offset` in `tar`: after a test edits a field.
+  static void seal(std::string& tar, size_t offset = 0) {
+    char* h = &tar[offset];
+    std::memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (size_t i = 0; i < 512; ++i) sum += static_cast<unsigned char>(h[i]);
+    char chk[8];
+    std::snprintf(chk, sizeof chk, "%06o", sum);
+    std::memcpy(h + 148, chk, 7);
   }
   // Raw data plus the padding to the next block.
   TarBuilder& data(const std::string& d) {

@@ -8,6 +8,7 @@
 
 #include "common/file.h"
 #include "images/oci/descriptor.h"
+#include "tests/unit/support/content_store_fixture.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace berth::images {
@@ -15,15 +16,15 @@ namespace {
 
 // Hand-made `docker save` archives: the legacy layout (<id>/layer.tar) with a config named
 // by its digest. Layer bytes are opaque here: only their digests matter.
-class DockerArchiveTest : public testing::Test {
+class DockerArchiveTest : public testing::ContentStoreFixture {
  protected:
+  DockerArchiveTest() : ContentStoreFixture("berth-docker-archive-") {}
+
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
+    ContentStoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(mkdir_p(dir_.path("src/1111/")).ok());
     ASSERT_TRUE(mkdir_p(dir_.path("src/2222/")).ok());
-    auto store = ContentStore::open(dir_.path("store"));
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_.emplace(std::move(store).value());
   }
 
   // Writes the archive: layers[i] goes to <id i>/layer.tar, `diff_ids` into the config.
@@ -60,8 +61,6 @@ class DockerArchiveTest : public testing::Test {
     return out;
   }
 
-  TempDir dir_{"berth-docker-archive-"};
-  std::optional<ContentStore> store_;
   std::string config_;
 };
 

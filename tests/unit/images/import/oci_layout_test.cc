@@ -8,22 +8,23 @@
 
 #include "common/file.h"
 #include "images/oci/manifest.h"
+#include "tests/unit/support/content_store_fixture.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace berth::images {
 namespace {
 
 // Hand-made OCI layouts: one image "v1" of one (opaque) layer, under <tmp>/layout.
-class OciLayoutTest : public testing::Test {
+class OciLayoutTest : public testing::ContentStoreFixture {
  protected:
+  OciLayoutTest() : ContentStoreFixture("berth-oci-layout-") {}
+
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
+    ContentStoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     layout_ = dir_.path("layout");
     ASSERT_TRUE(mkdir_p(layout_ + "/blobs/sha256").ok());
     ASSERT_TRUE(write_file(layout_ + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})").ok());
-    auto store = ContentStore::open(dir_.path("store"));
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_.emplace(std::move(store).value());
     manifest_ = put_image("layer one", "v1");
     write_index({manifest_});
   }
@@ -50,9 +51,7 @@ class OciLayoutTest : public testing::Test {
     ASSERT_TRUE(write_file(layout_ + "/index.json", index_to_json(index)).ok());
   }
 
-  TempDir dir_{"berth-oci-layout-"};
   std::string layout_;
-  std::optional<ContentStore> store_;
   Descriptor manifest_;
 };
 

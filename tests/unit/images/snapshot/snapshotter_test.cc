@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/file.h"
-#include "images/unpack/layer_stream.h"
+#include "images/digest/digest.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
 
@@ -22,12 +22,6 @@ UnpackPolicy test_policy() {
   UnpackPolicy p;
   p.preserve_owners = ::geteuid() == 0;
   return p;
-}
-
-std::string sha256_of(const std::string& data) {
-  Sha256 h;
-  h.update(data.data(), data.size());
-  return h.finish();
 }
 
 // A layer whose blob is a file under `dir`, counting how often it is opened.
@@ -43,7 +37,7 @@ struct TestLayer {
   [[nodiscard]] LayerSource source(const std::string& chain_id) const {
     std::string path = blob_path;
     auto counter = opens;
-    return {chain_id, sha256_of(tar), [path, counter]() -> Result<UniqueFd> {
+    return {chain_id, Digest::of(tar).str(), [path, counter]() -> Result<UniqueFd> {
               ++*counter;
               return open_path(path, O_RDONLY);
             }};
@@ -116,7 +110,8 @@ TEST_F(SnapshotterTest, DiffIdMismatchIsRefusedAndLeavesNoLayer) {
   bad.diff_id = chain('f');
   auto r = s->ensure_layer(bad);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message().find("diff_id is " + sha256_of(base_.tar)), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("diff_id is " + Digest::of(base_.tar).str()), std::string::npos)
+      << r.error().message();
   EXPECT_FALSE(path_exists(s->layer_dir(chain('a'))));
   EXPECT_TRUE(list_dir(root_ + "/tmp")->empty());
   auto p = s->prepare("c", {bad});

@@ -8,19 +8,15 @@
 #include <string>
 
 #include "common/file.h"
+#include "tests/unit/support/content_store_fixture.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace berth::images {
 namespace {
 
-class ContentStoreTest : public testing::Test {
+class ContentStoreTest : public testing::ContentStoreFixture {
  protected:
-  void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    auto store = ContentStore::open(dir_.path("store"));
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_.emplace(std::move(store).value());
-  }
+  ContentStoreTest() : ContentStoreFixture("berth-store-") {}
 
   // Nothing half-written anywhere: no temp files, and only `expected` blobs.
   void expect_only_blobs(size_t expected) {
@@ -31,9 +27,6 @@ class ContentStoreTest : public testing::Test {
     ASSERT_TRUE(blobs.ok()) << blobs.error().message();
     EXPECT_EQ(blobs->size(), expected);
   }
-
-  TempDir dir_{"berth-store-"};
-  std::optional<ContentStore> store_;
 };
 
 TEST_F(ContentStoreTest, IngestedBlobIsReadableByDigest) {

@@ -7,19 +7,15 @@
 
 #include "common/file.h"
 #include "images/oci/manifest.h"
+#include "tests/unit/support/content_store_fixture.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace berth::images {
 namespace {
 
-class GcTest : public testing::Test {
+class GcTest : public testing::ContentStoreFixture {
  protected:
-  void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    auto store = ContentStore::open(dir_.path("store"));
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    store_.emplace(std::move(store).value());
-  }
+  GcTest() : ContentStoreFixture("berth-gc-") {}
 
   Descriptor put(std::string_view data, std::string_view type) {
     auto digest = store_->put(data);
@@ -45,9 +41,6 @@ class GcTest : public testing::Test {
     ImageRecord record{.name = name, .index_digest = index, .manifest_digest = manifest.digest};
     ASSERT_TRUE(save_image_record(*store_, record).ok());
   }
-
-  TempDir dir_{"berth-gc-"};
-  std::optional<ContentStore> store_;
 };
 
 TEST_F(GcTest, PruneKeepsSharedBlobsAndRemovesUnreferencedOnes) {

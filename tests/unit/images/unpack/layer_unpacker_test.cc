@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/file.h"
+#include "images/digest/digest.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
 
@@ -57,7 +58,7 @@ TEST(LayerUnpacker, WritesFilesDirectoriesLinksModesAndTimes) {
   auto r = unpack_into(tmp.path(), testing::gzip(tar), test_policy());
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->entries, 6U);
-  EXPECT_EQ(r->compression, Compression::kGzip);
+  EXPECT_EQ(r->compression, LayerCompression::kGzip);
   EXPECT_EQ(r->uncompressed_bytes, tar.size());
   auto tool = lstat_of(tmp.path("usr/bin/tool"));
   EXPECT_TRUE(S_ISREG(tool.st_mode));
@@ -83,10 +84,8 @@ TEST(LayerUnpacker, DiffIdIsReturnedForTheCallerToVerify) {
   std::string tar = TarBuilder().file("a", "b").finish() + std::string(4096, '\0');  // padding counts
   auto r = unpack_into(tmp.path(), testing::zstd(tar), test_policy());
   ASSERT_TRUE(r) << r.error().message();
-  Sha256 h;
-  h.update(tar.data(), tar.size());
-  EXPECT_EQ(r->diff_id, h.finish());
-  EXPECT_EQ(r->compression, Compression::kZstd);
+  EXPECT_EQ(r->diff_id, Digest::of(tar).str());
+  EXPECT_EQ(r->compression, LayerCompression::kZstd);
 }
 
 TEST(LayerUnpacker, SetidBitsFollowThePolicy) {

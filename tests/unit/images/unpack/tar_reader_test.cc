@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "images/unpack/layer_stream.h"
+#include "tests/unit/support/busybox_layer.h"
 #include "tests/unit/support/tar_builder.h"
 
 namespace berth::images {
@@ -37,17 +38,6 @@ Result<ReadBack> read_all(const std::string& tar, TarLimits limits = {}) {
     out.entries.push_back(*e);
     out.data.push_back(d);
   }
-}
-
-std::string shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
 }
 
 TEST(TarReader, ReadsUstarEntriesWithTheirMetadata) {
@@ -154,11 +144,7 @@ TEST(TarReader, GnuLongNamesAndLinksAreRead) {
 TEST(TarReader, UstarPrefixFieldJoinsThePath) {
   std::string tar = TarBuilder().file("name", "x").finish();
   std::memcpy(&tar[345], "some/prefix", 11);
-  // Fix the checksum for the edited header.
-  std::memset(&tar[148], ' ', 8);
-  unsigned sum = 0;
-  for (size_t i = 0; i < 512; ++i) sum += static_cast<unsigned char>(tar[i]);
-  std::snprintf(&tar[148], 8, "%06o", sum);
+  TarBuilder::seal(tar);  // the edited header needs its checksum again
   auto r = read_all(tar);
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->entries[0].path, "some/prefix/name");
@@ -172,10 +158,7 @@ TEST(TarReader, Base256NumbersAreRead) {
   mtime[0] = static_cast<char>(0x80);
   for (int i = 11; i >= 1; --i, v >>= 8) mtime[i] = static_cast<char>(v & 0xff);
   std::memcpy(&tar[136], mtime.data(), 12);
-  std::memset(&tar[148], ' ', 8);
-  unsigned sum = 0;
-  for (size_t i = 0; i < 512; ++i) sum += static_cast<unsigned char>(tar[i]);
-  std::snprintf(&tar[148], 8, "%06o", sum);
+  TarBuilder::seal(tar);
   auto r = read_all(tar);
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->entries[0].mtime_sec, 5000000000LL);
@@ -236,12 +219,10 @@ TEST(TarReader, MalformedPaxRecordIsAnError) {
 }
 
 TEST(TarReader, ReadsDebiansBusyboxLayerLikeGnuTar) {
-  std::string dir = shell("bash " BERTH_SOURCE_DIR "/scripts/make-busybox-fixture.sh rootfs-template 2>/dev/null");
-  while (!dir.empty() && dir.back() == '\n') dir.pop_back();
-  if (dir.empty()) GTEST_SKIP() << "the busybox fixture could not be built (busybox-static installed?)";
-  std::string layer = dir + "/layer.tar.gz";
+  std::string layer = testing::busybox_layer(BERTH_SOURCE_DIR);
+  if (layer.empty()) GTEST_SKIP() << "the busybox fixture could not be built (busybox-static installed?)";
   std::set<std::string> want;
-  std::string listing = shell("tar -tzf " + layer);
+  std::string listing = testing::shell("tar -tzf " + layer);
   for (size_t pos = 0, nl; (nl = listing.find('\n', pos)) != std::string::npos; pos = nl + 1) {
     want.insert(listing.substr(pos, nl - pos));
   }
