@@ -1,0 +1,126 @@
+#include "images/pull/image_pull.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <map>
+#include <memory>
+
+#include "common/fd.h"
+#include "images/import/image_import.h"
+#include "images/oci/manifest.h"
+#include "images/reference/reference.h"
+
+namespace berth::images {
+namespace {
+
+// The blobs of one pull: manifests held as text, the rest in unnamed files on the store's
+// file system (O_TMPFILE: nothing to clean up, whatever happens).
+class Downloads {
+ public:
+  explicit Downloads(std::string dir) : dir_(std::move(dir)) {}
+
+  void keep_text(const Digest& d, std::string text) { texts_[d.str()] = std::move(text); }
+
+  // A request writing `d` into a fresh unnamed file (restarted on each try).
+  Result<registry::BlobRequest> request(const Descriptor& d) {
+    UniqueFd fd(::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!fd) return Error::from_errno("open a temporary file in " + dir_ + " for " + d.digest.str());
+    const int raw = fd.get();
+    files_[d.digest.str()] = std::move(fd);
+    registry::BlobRequest r;
+    r.digest = d.digest.str();
+    r.size = d.size;
+    r.restart = [raw, digest = r.digest]() -> Status {
+      if (::ftruncate(raw, 0) != 0 || ::lseek(raw, 0, SEEK_SET) != 0) {
+        return Error::from_errno("start over the download of " + digest);
+      }
+      return ok();
+    };
+    r.write = [raw, digest = r.digest](std::string_view chunk) -> Status {
+      while (!chunk.empty()) {
+        const ssize_t n = ::write(raw, chunk.data(), chunk.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Error::from_errno("write the download of " + digest);
+        chunk.remove_prefix(static_cast<size_t>(n));
+      }
+      return ok();
+    };
+    return r;
+  }
+
+  // The opener the import reads the blobs back through.
+  BlobOpener opener() {
+    return [this](const Descriptor& d) -> Result<ByteReader> {
+      if (auto t = texts_.find(d.digest.str()); t != texts_.end()) return string_reader(t->second);
+      auto f = files_.find(d.digest.str());
+      if (f == files_.end()) return Error(ENOENT, "pull: " + d.digest.str() + " was not downloaded");
+      if (::lseek(f->second.get(), 0, SEEK_SET) != 0) return Error::from_errno("rewind " + d.digest.str());
+      return fd_reader(f->second.get());
+    };
+  }
+
+ private:
+  std::string dir_;
+  std::map<std::string, std::string> texts_;
+  std::map<std::string, UniqueFd> files_;
+};
+
+Result<Descriptor> descriptor_of(const registry::FetchedManifest& m) {
+  Descriptor d;
+  d.media_type = m.media_type;
+  BERTH_ASSIGN(d.digest, Digest::parse(m.digest));
+  d.size = m.body.size();
+  return d;
+}
+
+}  // namespace
+
+Result<ImageRecord> pull_image(ContentStore& store, registry::RegistryClient& client, const std::string& reference,
+                               const PullOptions& options) {
+  BERTH_ASSIGN(auto ref, Reference::parse_with_default_tag(reference));
+  const std::string what = "pull " + ref.str();
+  const std::string tag_or_digest = ref.digest ? ref.digest->str() : ref.tag;
+  auto top_fetched = client.manifest(ref.domain, ref.path, tag_or_digest);
+  if (!top_fetched) return top_fetched.error().context(what);
+  Downloads downloads(store.root());
+  BERTH_ASSIGN(const Descriptor top, descriptor_of(*top_fetched));
+  downloads.keep_text(top.digest, top_fetched->body);
+
+  // An index: the manifest for the platform, fetched by digest.
+  std::string manifest_text = top_fetched->body;
+  Descriptor manifest_desc = top;
+  BERTH_ASSIGN(auto kind, detect_manifest_kind(top_fetched->body, top.media_type));
+  if (kind == ManifestKind::kIndex) {
+    BERTH_ASSIGN(auto index, parse_index(top_fetched->body, top.media_type));
+    auto chosen = select_manifest(index, options.platform);
+    if (!chosen) return chosen.error().context(what);
+    manifest_desc = *chosen;
+    auto m = client.manifest(ref.domain, ref.path, manifest_desc.digest.str());
+    if (!m) return m.error().context(what);
+    manifest_text = m->body;
+    downloads.keep_text(manifest_desc.digest, m->body);
+  }
+  BERTH_ASSIGN(auto manifest, parse_manifest(manifest_text, manifest_desc.media_type));
+
+  // Config and layers the store lacks, in parallel.
+  std::vector<registry::BlobRequest> requests;
+  std::vector<Descriptor> blobs = {manifest.config};
+  blobs.insert(blobs.end(), manifest.layers.begin(), manifest.layers.end());
+  for (const auto& b : blobs) {
+    if (store.has(b.digest)) continue;
+    BERTH_ASSIGN(auto r, downloads.request(b));
+    requests.push_back(std::move(r));
+  }
+  if (auto s = client.blobs(ref.domain, ref.path, requests, options.progress); !s) return s.error().context(what);
+
+  BERTH_ASSIGN(auto lock, store.lock(false));
+  ImportTransaction tx(store, std::move(lock));
+  auto record = ingest_image(tx, store, top, downloads.opener(), options.platform, ref.str());
+  if (!record) return record.error().context(what);
+  BERTH_TRY(save_image_record(store, *record));
+  tx.commit();
+  return record;
+}
+
+}  // namespace berth::images
