@@ -4,12 +4,14 @@
 // platform's manifest; a blob corrupted on the registry's disk fails the pull and the store
 // holds nothing new. No root needed.
 #include <rapidjson/document.h>
+#include <sys/mount.h>
 
 #include <atomic>
 #include <string>
 
 #include "common/file.h"
 #include "images/pull/image_pull.h"
+#include "images/snapshot/snapshotter.h"
 #include "tests/integration/support/fixture.h"
 #include "tests/integration/support/local_registry.h"
 #include "tests/unit/support/temp_dir.h"
@@ -145,6 +147,46 @@ TEST_F(ImagePull, CorruptedLayerFailsThePullAndLeavesTheStoreAsItWas) {
   ASSERT_FALSE(record);
   EXPECT_NE(record.error().message().find("the bytes are sha256:"), std::string::npos) << record.error().message();
   EXPECT_EQ(blob_count(), before) << "nothing half-written stays";
+}
+
+// The whole image path: pulled, unpacked once per layer, mounted as an overlay root, run.
+TEST_F(ImagePull, PulledImageRunsAsAContainerFromItsOverlaySnapshot) {
+  skip_unless_root();
+  auto record = pull_image(*store_, client_, registry_.host() + "/berth/busybox");
+  ASSERT_TRUE(record) << record.error().message();
+  images::UnpackPolicy policy;
+  policy.devices = images::DeviceNodes::kCreate;
+  auto snapshots = images::Snapshotter::open(tmp_.path() + "/snapshots", images::SnapshotBackend::kOverlay, policy);
+  ASSERT_TRUE(snapshots) << snapshots.error().message();
+  std::vector<images::LayerSource> layers;
+  for (const auto& l : record->layers) {
+    layers.push_back(
+        {l.chain_id.str(), l.diff_id.str(), [this, d = l.digest] { return store_->open_blob(d); }, l.media_type});
+  }
+  BundleFixture fx(
+      {.args = {"sh", "-c",
+                "echo from-the-image; test -e /berth-fixture-only && echo fixture-visible; ls /bin/busybox"}});
+  ASSERT_TRUE(fx.ok()) << fx.error();
+  const std::string id = fx.new_id("pull");
+  auto mounts = snapshots->prepare(id, layers);
+  ASSERT_TRUE(mounts) << mounts.error().message();
+  ASSERT_EQ(mounts->size(), 1U);
+  ASSERT_EQ((*mounts)[0].type, "overlay");
+  std::string data;
+  for (const auto& o : (*mounts)[0].options) data += (data.empty() ? "" : ",") + o;
+  // The fixture's own busybox copy (marked) is hidden under the image's root.
+  ASSERT_TRUE(write_file(fx.rootfs() + "/berth-fixture-only", "x"));
+  ASSERT_EQ(::mount("overlay", fx.rootfs().c_str(), "overlay", 0, data.c_str()), 0) << std::strerror(errno);
+  RunResult r = fx.berth_oci({"run", "--bundle", fx.bundle(), id});
+  ::umount2(fx.rootfs().c_str(), MNT_DETACH);
+  EXPECT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out.rfind("from-the-image\n", 0), 0U) << r;
+  EXPECT_NE(r.out.find("/bin/busybox"), std::string::npos) << r;
+  EXPECT_EQ(r.out.find("fixture-visible"), std::string::npos) << "the container saw the fixture's root: " << r;
+  EXPECT_TRUE(snapshots->remove(id));
+  auto unused = snapshots->unused_layers();
+  ASSERT_TRUE(unused);
+  EXPECT_EQ(unused->size(), record->layers.size()) << "the layers stay, shared, after the container's snapshot goes";
 }
 
 }  // namespace
