@@ -30,7 +30,7 @@ using nft::NatTable;
 using nft::PortMapping;
 using nft::Protocol;
 
-ipam::IpAddress ip(const std::string& text) { return ipam::IpAddress::parse(text).value(); }
+networking::IpAddress ip(const std::string& text) { return networking::IpAddress::parse(text).value(); }
 
 // Per process, so that parallel runs and other workers on the host do not collide.
 int pid_slot() { return static_cast<int>(::getpid() % 250); }
@@ -46,7 +46,7 @@ class NftTableTest : public ::testing::Test {
     auto t = NatTable::open(name_);
     ASSERT_TRUE(t.ok()) << t.error().message();
     table_.emplace(std::move(t).value());
-    auto s = table_->ensure({ipam::Subnet::parse(container_net() + ".0/24").value()});
+    auto s = table_->ensure({networking::Subnet::parse(container_net() + ".0/24").value()});
     ASSERT_TRUE(s.ok()) << s.error().message();
   }
   void TearDown() override {
@@ -114,7 +114,7 @@ TEST_F(NftTableTest, EnsureCreatesNatChainsVisibleToNft) {
   EXPECT_NE(text.out.find("fib daddr type local jump ports"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("ip saddr 127.0.0.0/8 ct status dnat masquerade"), std::string::npos) << text.out;
   // ensure() again keeps one copy of each fixed rule.
-  ASSERT_TRUE(table_->ensure({ipam::Subnet::parse(container_net() + ".0/24").value()}).ok());
+  ASSERT_TRUE(table_->ensure({networking::Subnet::parse(container_net() + ".0/24").value()}).ok());
   EXPECT_EQ(rule_comments("prerouting").size(), 1U);
   EXPECT_EQ(rule_comments("postrouting").size(), 3U);
 }
@@ -371,8 +371,8 @@ TEST_F(PublishedPortTrafficTest, PublishedIpv6PortIsReachableFromAnotherHost) {
     ASSERT_TRUE(s.ok()) << s.error().message();
   }
   ASSERT_TRUE(table_
-                  ->ensure({ipam::Subnet::parse(container_net() + ".0/24").value(),
-                            ipam::Subnet::parse(container6 + "/64").value()})
+                  ->ensure({networking::Subnet::parse(container_net() + ".0/24").value(),
+                            networking::Subnet::parse(container6 + "/64").value()})
                   .ok());
   const uint16_t port = free_host_port(SocketKind::kTcp).value();
   PortMapping tcp6{Protocol::kTcp, std::nullopt, port, std::nullopt, ip(container6 + "2"), kContainerPort};
