@@ -20,7 +20,7 @@
 #include "common/file.h"
 #include "networking/nft/nat_table.h"
 #include "tests/integration/support/fixture.h"
-#include "tests/integration/support/net_plumbing.h"
+#include "tests/integration/support/networking.h"
 #include "tests/integration/support/probes.h"
 
 namespace berth::integration {
@@ -42,7 +42,7 @@ class NftTableTest : public ::testing::Test {
   void SetUp() override {
     skip_unless_root();
     if (!run_cmd({"nft", "--version"}).ok()) GTEST_SKIP() << "needs the nft command to inspect the table";
-    name_ = "berth-t" + std::to_string(::getpid());
+    name_ = berth_name("t");
     auto t = NatTable::open(name_);
     ASSERT_TRUE(t.ok()) << t.error().message();
     table_.emplace(std::move(t).value());
@@ -143,16 +143,9 @@ TEST_F(NftTableTest, PublishedPortsAreTaggedAndUnpublishLeavesNone) {
 }
 
 TEST_F(NftTableTest, PortHeldByHostProcessIsRefused) {
-  auto listener = socket_in(-1, SocketKind::kTcp);
+  auto listener = listen_tcp(ip("127.0.0.1"));
   ASSERT_TRUE(listener.ok()) << listener.error().message();
-  sockaddr_in lo{};
-  lo.sin_family = AF_INET;
-  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof lo;
-  ASSERT_EQ(::bind(listener->get(), reinterpret_cast<sockaddr*>(&lo), len), 0);
-  ASSERT_EQ(::listen(listener->get(), 1), 0);
-  ASSERT_EQ(::getsockname(listener->get(), reinterpret_cast<sockaddr*>(&lo), &len), 0);
-  const uint16_t port = ntohs(lo.sin_port);
+  const uint16_t port = listener->port;
 
   auto s = table_->publish("web", {tcp(port, 80)});
   ASSERT_FALSE(s.ok());
@@ -268,17 +261,16 @@ TEST_F(NftTableTest, RemovingTheTableLeavesNothing) {
   EXPECT_TRUE(published->empty());
 }
 
-// A container namespace (10.213.N.2 behind berth<pid>c) and a remote host namespace
-// (10.214.N.2 behind berth<pid>r), the host forwarding between them.
+// A container namespace (10.213.N.2 behind berth-c<pid>) and a remote host namespace
+// (10.214.N.2 behind berth-r<pid>), the host forwarding between them.
 class PublishedPortTrafficTest : public NftTableTest {
  protected:
   void SetUp() override {
     NftTableTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    const std::string pid = std::to_string(::getpid());
-    container_.emplace(name_ + "-c", "berth" + pid + "c", container_net() + ".1/24", container_net() + ".2/24");
+    container_.emplace(name_ + "-c", berth_name("c"), container_net() + ".1/24", container_net() + ".2/24");
     ASSERT_TRUE(container_->ok()) << container_->error();
-    remote_.emplace(name_ + "-r", "berth" + pid + "r", remote_net() + ".1/24", remote_net() + ".2/24");
+    remote_.emplace(name_ + "-r", berth_name("r"), remote_net() + ".1/24", remote_net() + ".2/24");
     ASSERT_TRUE(remote_->ok()) << remote_->error();
     forward_.emplace("net/ipv4/ip_forward", "1");
     ASSERT_TRUE(forward_->ok()) << forward_->error();
