@@ -83,6 +83,31 @@ std::string IpAddress::to_string() const {
   return buf.data();
 }
 
+IpAddress IpAddress::plus(HostOffset offset) const {
+  IpAddress out = *this;
+  // Byte-wise addition from the least significant byte, carrying upward.
+  unsigned carry = 0;
+  for (size_t i = size(); i-- > 0;) {
+    const unsigned sum = out.bytes_[i] + static_cast<unsigned>(offset & 0xff) + carry;
+    out.bytes_[i] = static_cast<uint8_t>(sum & 0xff);
+    carry = sum >> 8;
+    offset >>= 8;
+  }
+  return out;
+}
+
+HostOffset IpAddress::minus(const IpAddress& base) const {
+  HostOffset a = 0;
+  HostOffset b = 0;
+  for (size_t i = 0; i < size(); ++i) {
+    a = (a << 8) | bytes_[i];
+    b = (b << 8) | base.bytes_[i];
+  }
+  HostOffset diff = a - b;
+  if (is_v4()) diff &= 0xffffffffU;
+  return diff;
+}
+
 Result<IpPrefix> IpPrefix::make(const IpAddress& address, unsigned length) {
   if (length > width(address.family())) {
     return Error(EINVAL, "prefix length " + std::to_string(length) + " is out of range for " +
@@ -106,18 +131,27 @@ Result<IpPrefix> IpPrefix::parse(std::string_view text) {
 }
 
 IpPrefix IpPrefix::network() const {
-  std::array<uint8_t, 16> bytes{};
-  std::memcpy(bytes.data(), address_.data(), address_.size());
-  for (size_t i = 0; i < address_.size(); ++i) {
-    const unsigned first_bit = static_cast<unsigned>(i) * 8;
-    if (first_bit >= length_) {
-      bytes[i] = 0;
-    } else if (first_bit + 8 > length_) {
-      bytes[i] &= static_cast<uint8_t>(0xFFU << (first_bit + 8 - length_));
-    }
-  }
+  std::array<uint8_t, 16> bytes = mask();
+  for (size_t i = 0; i < address_.size(); ++i) bytes[i] &= address_.data()[i];
   // Same family and size: cannot fail.
   return IpPrefix(IpAddress::from_bytes(family(), bytes.data(), address_.size()).value(), length_);
+}
+
+std::array<uint8_t, 16> IpPrefix::mask() const {
+  std::array<uint8_t, 16> m{};
+  unsigned bits = length_;
+  for (auto& byte : m) {
+    const unsigned here = std::min(bits, 8U);
+    byte = static_cast<uint8_t>(0xFF00U >> here);
+    bits -= here;
+  }
+  return m;
+}
+
+HostOffset IpPrefix::last_offset() const {
+  const unsigned host_bits = width(family()) - length_;
+  if (host_bits >= 128) return ~HostOffset{0};
+  return (HostOffset{1} << host_bits) - 1;
 }
 
 bool IpPrefix::contains(const IpAddress& a) const {
@@ -127,5 +161,50 @@ bool IpPrefix::contains(const IpAddress& a) const {
 }
 
 std::string IpPrefix::to_string() const { return address_.to_string() + "/" + std::to_string(length_); }
+
+SocketAddress SocketAddress::of(const IpAddress& address, uint16_t port) {
+  SocketAddress out;
+  if (address.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    std::memcpy(&sin->sin_addr, address.data(), 4);
+    out.length = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    std::memcpy(&sin6->sin6_addr, address.data(), 16);
+    out.length = sizeof(sockaddr_in6);
+  }
+  return out;
+}
+
+Result<IpAddress> SocketAddress::address() const {
+  if (family() == AF_INET) return IpAddress::v4(reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr);
+  if (family() == AF_INET6) return IpAddress::v6(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr);
+  return Error(EAFNOSUPPORT, "socket address of family " + std::to_string(family()) + " is not IPv4 or IPv6");
+}
+
+uint16_t SocketAddress::port() const {
+  if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+  return 0;
+}
+
+Result<Subnet> Subnet::parse(std::string_view text) {
+  const std::string named = "subnet " + quoted(text);
+  auto prefix = IpPrefix::parse(text);
+  if (!prefix) {
+    // Most prefix errors already quote the whole text; the rest quote the part that was wrong.
+    const std::string& why = prefix.error().message();
+    if (starts_with(why, quoted(text) + ": ")) return Error(prefix.error().code(), "subnet " + why);
+    return std::move(prefix).error().context(named);
+  }
+  if (prefix->network() != *prefix) {
+    return Error(EINVAL, named + ": host bits are set (did you mean " + prefix->network().to_string() + "?)");
+  }
+  return Subnet(*prefix);
+}
 
 }  // namespace berth::networking

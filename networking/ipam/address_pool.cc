@@ -12,6 +12,12 @@
 #include "networking/ipam/file_lock.h"
 
 namespace berth::ipam {
+
+using networking::Family;
+using networking::HostOffset;
+using networking::IpAddress;
+using networking::Subnet;
+
 namespace {
 
 // What is stored: addresses as text, so that the record reads well and survives a change of
@@ -59,7 +65,7 @@ AddressPool::AddressPool(const Subnet& subnet, std::string record_path, std::str
       lock_path_(std::move(lock_path)) {}
 
 Result<AddressPool> AddressPool::open(const std::string& state_dir, const Subnet& subnet) {
-  const int max_prefix = subnet.family() == IpFamily::kV4 ? 30 : 126;
+  const unsigned max_prefix = subnet.family() == Family::kIpv4 ? 30 : 126;
   if (subnet.prefix_length() > max_prefix) {
     return Error(EINVAL, "subnet " + subnet.to_string() + " is too small for a gateway and a container (want /" +
                              std::to_string(max_prefix) + " or shorter)");
@@ -124,7 +130,7 @@ Status AddressPool::save(const State& state) const {
 Result<IpAddress> AddressPool::next_free(const State& state) const {
   // Offsets 0 (network) and 1 (gateway) are never handed out, nor the IPv4 broadcast.
   const HostOffset first = 2;
-  const HostOffset last = subnet_.family() == IpFamily::kV4 ? subnet_.last_offset() - 1 : subnet_.last_offset();
+  const HostOffset last = subnet_.family() == Family::kIpv4 ? subnet_.last_offset() - 1 : subnet_.last_offset();
   const HostOffset capacity = last - first + 1;
   if (capacity <= state.allocations.size()) {
     return Error(ENOSPC, "subnet " + subnet_.to_string() + " is full: all " + u128_to_string(capacity) +
@@ -153,7 +159,7 @@ Status AddressPool::check_requested(const State& state, const std::string& conta
   const HostOffset offset = requested.minus(subnet_.network());
   if (offset == 0) return Error(EINVAL, what + ": the network address of " + subnet_.to_string() + " is reserved");
   if (offset == 1) return Error(EINVAL, what + ": it is the gateway of " + subnet_.to_string());
-  if (subnet_.family() == IpFamily::kV4 && offset == subnet_.last_offset()) {
+  if (subnet_.family() == Family::kIpv4 && offset == subnet_.last_offset()) {
     return Error(EINVAL, what + ": the broadcast address of " + subnet_.to_string() + " is reserved");
   }
   for (const auto& [id, address] : state.allocations) {

@@ -12,15 +12,15 @@
 #include <vector>
 
 #include "common/result.h"
-#include "networking/ipam/ip_address.h"
+#include "networking/addr/ip_address.h"
 
 namespace berth::ipam {
 
 struct Allocation {
   std::string container_id;
-  IpAddress address;
-  Subnet subnet;
-  IpAddress gateway;
+  networking::IpAddress address;
+  networking::Subnet subnet;
+  networking::IpAddress gateway;
 };
 
 class AddressPool {
@@ -29,36 +29,38 @@ class AddressPool {
   // <network>_<prefix>.lock beside it); state_dir is created when missing. Pools for other
   // subnets may share the directory. An IPv4 subnet needs a prefix of /30 or shorter, an IPv6
   // one /126 or shorter: room for a gateway and a container.
-  static Result<AddressPool> open(const std::string& state_dir, const Subnet& subnet);
+  static Result<AddressPool> open(const std::string& state_dir, const networking::Subnet& subnet);
 
-  [[nodiscard]] const Subnet& subnet() const { return subnet_; }
+  [[nodiscard]] const networking::Subnet& subnet() const { return subnet_; }
   // The subnet's first address (network + 1): never handed to a container.
-  [[nodiscard]] const IpAddress& gateway() const { return gateway_; }
+  [[nodiscard]] const networking::IpAddress& gateway() const { return gateway_; }
   [[nodiscard]] const std::string& record_path() const { return record_path_; }
 
   // An address for `container_id`: `requested` when given (refused when it is outside the
   // subnet, reserved, or held by another container), else the next free one after the last
   // handed out. A container that already holds an address gets the same one back.
-  Result<Allocation> allocate(const std::string& container_id, const std::optional<IpAddress>& requested = {});
+  Result<Allocation> allocate(const std::string& container_id,
+                              const std::optional<networking::IpAddress>& requested = {});
   // Frees the container's address; releasing an id that holds none is not an error.
   Status release(const std::string& container_id);
   // Frees the addresses of every container not in `known_ids` (after a restart, for
   // containers that went away meanwhile) and returns their ids.
   Result<std::vector<std::string>> recover(const std::set<std::string>& known_ids);
   // Container id -> address, as recorded now.
-  [[nodiscard]] Result<std::map<std::string, IpAddress>> allocations() const;
+  [[nodiscard]] Result<std::map<std::string, networking::IpAddress>> allocations() const;
 
  private:
   struct State;
-  AddressPool(const Subnet& subnet, std::string record_path, std::string lock_path);
+  AddressPool(const networking::Subnet& subnet, std::string record_path, std::string lock_path);
 
   Result<State> load() const;
   Status save(const State& state) const;
-  Result<IpAddress> next_free(const State& state) const;
-  Status check_requested(const State& state, const std::string& container_id, const IpAddress& requested) const;
+  Result<networking::IpAddress> next_free(const State& state) const;
+  Status check_requested(const State& state, const std::string& container_id,
+                         const networking::IpAddress& requested) const;
 
-  Subnet subnet_;
-  IpAddress gateway_;
+  networking::Subnet subnet_;
+  networking::IpAddress gateway_;
   std::string record_path_;
   std::string lock_path_;
 };

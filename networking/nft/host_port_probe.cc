@@ -19,24 +19,11 @@ Status check_host_port_free(const PortMapping& m) {
   const int one = 1;
   // Lets the probe bind over TIME_WAIT leftovers, never over a listener or a bound UDP socket.
   if (type == SOCK_STREAM) (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  if (v4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(m.host_port);
-    if (m.host_ip) std::memcpy(&sin->sin_addr, m.host_ip->bytes().data(), 4);
-    len = sizeof(sockaddr_in);
-  } else {
-    // Only the IPv6 side: an IPv4 listener does not take IPv6 traffic.
-    (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(m.host_port);
-    if (m.host_ip) std::memcpy(&sin6->sin6_addr, m.host_ip->bytes().data(), 16);
-    len = sizeof(sockaddr_in6);
-  }
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0) return ok();
+  // Only the IPv6 side: an IPv4 listener does not take IPv6 traffic.
+  if (!v4) (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  const auto any = networking::IpAddress::unspecified(m.container_ip.family());
+  const auto at = networking::SocketAddress::of(m.host_ip.value_or(any), m.host_port);
+  if (::bind(fd.get(), at.get(), at.length) == 0) return ok();
   if (errno == EADDRINUSE) {
     return Error(EADDRINUSE, what + (m.host_ip ? " on " + m.host_ip->to_string() : std::string()) +
                                  " is taken by a process on the host");

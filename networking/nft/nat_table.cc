@@ -98,7 +98,7 @@ RulePtr NatTable::rule_handle(uint64_t handle) const {
   return r;
 }
 
-Status NatTable::ensure(const std::vector<ipam::Subnet>& subnets) {
+Status NatTable::ensure(const std::vector<networking::Subnet>& subnets) {
   BERTH_ASSIGN(UniqueFd held, lock());
   const std::string where = " in table inet " + name_;
   TablePtr table = table_object(name_);

@@ -22,7 +22,7 @@
 
 #include "common/fd.h"
 #include "common/result.h"
-#include "networking/ipam/ip_address.h"
+#include "networking/addr/ip_address.h"
 #include "networking/nft/nft_socket.h"
 #include "networking/nft/port_mapping.h"
 
@@ -51,7 +51,7 @@ class NatTable {
 
   // Creates the table and its chains when missing and (re)writes their fixed rules: the jumps
   // to the ports chain and the masquerade rules for `subnets`. Published ports stay.
-  Status ensure(const std::vector<ipam::Subnet>& subnets);
+  Status ensure(const std::vector<networking::Subnet>& subnets);
 
   // Publishes the container's mappings (ranges become one rule per port), all or none.
   // Refused, naming the port, when a host port is already published (for this or another

@@ -3,12 +3,12 @@
 namespace berth::nft {
 namespace {
 
-std::string with_port(const ipam::IpAddress& address, const std::string& port) {
+std::string with_port(const networking::IpAddress& address, const std::string& port) {
   if (address.is_v4()) return address.to_string() + ":" + port;
   return "[" + address.to_string() + "]:" + port;
 }
 
-std::string any_address(ipam::IpFamily family) { return family == ipam::IpFamily::kV4 ? "0.0.0.0" : "::"; }
+std::string any_address(networking::Family family) { return networking::IpAddress::unspecified(family).to_string(); }
 
 }  // namespace
 

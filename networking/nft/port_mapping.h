@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "networking/ipam/ip_address.h"
+#include "networking/addr/ip_address.h"
 
 namespace berth::nft {
 
@@ -21,11 +21,11 @@ std::string_view protocol_name(Protocol protocol);
 struct PortMapping {
   Protocol protocol = Protocol::kTcp;
   // None: every local address of the container address's family.
-  std::optional<ipam::IpAddress> host_ip;
+  std::optional<networking::IpAddress> host_ip;
   uint16_t host_port = 0;
   // Set for a range host_port..host_port_last, mapped one to one onto container_port.. .
   std::optional<uint16_t> host_port_last;
-  ipam::IpAddress container_ip;
+  networking::IpAddress container_ip;
   uint16_t container_port = 0;
 
   // The host ports this mapping takes: 1, or the length of the range.

@@ -25,7 +25,9 @@ constexpr uint32_t kIpv6Daddr = 24;
 // The destination port of TCP and UDP headers.
 constexpr uint32_t kDportOffset = 2;
 
-uint8_t nfproto_of(ipam::IpFamily family) { return family == ipam::IpFamily::kV4 ? NFPROTO_IPV4 : NFPROTO_IPV6; }
+uint8_t nfproto_of(networking::Family family) {
+  return family == networking::Family::kIpv4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+}
 uint8_t ipproto_of(Protocol p) { return p == Protocol::kTcp ? IPPROTO_TCP : IPPROTO_UDP; }
 
 // Builds one rule expression by expression.
@@ -103,16 +105,16 @@ class RuleWriter {
     return cmp(NFT_CMP_NEQ, &zero, sizeof zero);
   }
   // `ip saddr <subnet>` (op eq) or `ip daddr != <subnet>` (op neq) and their IPv6 forms.
-  RuleWriter& address_in(bool source, const ipam::Subnet& subnet, uint32_t op) {
-    const bool v4 = subnet.family() == ipam::IpFamily::kV4;
+  RuleWriter& address_in(bool source, const networking::Subnet& subnet, uint32_t op) {
+    const bool v4 = subnet.family() == networking::Family::kIpv4;
     const uint32_t len = v4 ? 4 : 16;
     const uint32_t offset = source ? (v4 ? kIpv4Saddr : kIpv6Saddr) : (v4 ? kIpv4Daddr : kIpv6Daddr);
     payload(NFT_PAYLOAD_NETWORK_HEADER, offset, len);
     const auto mask = subnet.mask();
     bitwise(mask.data(), len);
-    return cmp(op, subnet.network().bytes().data(), len);
+    return cmp(op, subnet.network().data(), len);
   }
-  RuleWriter& nfproto(ipam::IpFamily family) { return meta(NFT_META_NFPROTO).cmp_u8(nfproto_of(family)); }
+  RuleWriter& nfproto(networking::Family family) { return meta(NFT_META_NFPROTO).cmp_u8(nfproto_of(family)); }
   RuleWriter& masquerade() {
     add("masq");
     return *this;
@@ -156,14 +158,13 @@ RulePtr dnat_rule(std::string_view table, std::string_view container_id, const P
   const auto len = static_cast<uint32_t>(m.container_ip.size());
   w.nfproto(m.container_ip.family()).meta(NFT_META_L4PROTO).cmp_u8(ipproto_of(m.protocol));
   if (m.host_ip) {
-    w.payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? kIpv4Daddr : kIpv6Daddr, len)
-        .cmp(NFT_CMP_EQ, m.host_ip->bytes().data(), len);
+    w.payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? kIpv4Daddr : kIpv6Daddr, len).cmp(NFT_CMP_EQ, m.host_ip->data(), len);
   }
   const uint16_t host_port = htons(m.host_port);
   const uint16_t container_port = htons(m.container_port);
   w.payload(NFT_PAYLOAD_TRANSPORT_HEADER, kDportOffset, sizeof host_port)
       .cmp(NFT_CMP_EQ, &host_port, sizeof host_port)
-      .immediate(NFT_REG_1, m.container_ip.bytes().data(), len)
+      .immediate(NFT_REG_1, m.container_ip.data(), len)
       .immediate(NFT_REG_2, &container_port, sizeof container_port)
       .dnat(nfproto_of(m.container_ip.family()));
   return w.comment(rule_tag(container_id)).done();
@@ -173,9 +174,9 @@ RulePtr jump_to_ports_rule(std::string_view table, std::string_view chain) {
   return RuleWriter(table, chain).daddr_is_local().jump(kPortsChain).done();
 }
 
-std::vector<RulePtr> masquerade_rules(std::string_view table, const std::vector<ipam::Subnet>& subnets) {
+std::vector<RulePtr> masquerade_rules(std::string_view table, const std::vector<networking::Subnet>& subnets) {
   std::vector<RulePtr> rules;
-  for (const ipam::Subnet& s : subnets) {
+  for (const networking::Subnet& s : subnets) {
     // Egress: from the subnet to anywhere else.
     rules.push_back(RuleWriter(table, kPostroutingChain)
                         .nfproto(s.family())
@@ -193,9 +194,9 @@ std::vector<RulePtr> masquerade_rules(std::string_view table, const std::vector<
                         .done());
   }
   // The host's own 127.0.0.1 → published port: the container cannot answer 127.0.0.1.
-  auto loopback = ipam::Subnet::parse("127.0.0.0/8").value();
+  auto loopback = networking::Subnet::parse("127.0.0.0/8").value();
   rules.push_back(RuleWriter(table, kPostroutingChain)
-                      .nfproto(ipam::IpFamily::kV4)
+                      .nfproto(networking::Family::kIpv4)
                       .address_in(true, loopback, NFT_CMP_EQ)
                       .ct_was_dnated()
                       .masquerade()
@@ -274,18 +275,10 @@ class MappingReader {
     }
     return false;
   }
-  static std::optional<ipam::IpAddress> address_of(const void* data, uint32_t len) {
-    if (len == 4) {
-      std::array<uint8_t, 4> b{};
-      std::memcpy(b.data(), data, 4);
-      return ipam::IpAddress::v4(b);
-    }
-    if (len == 16) {
-      std::array<uint8_t, 16> b{};
-      std::memcpy(b.data(), data, 16);
-      return ipam::IpAddress::v6(b);
-    }
-    return std::nullopt;
+  static std::optional<networking::IpAddress> address_of(const void* data, uint32_t len) {
+    if (len != 4 && len != 16) return std::nullopt;
+    const auto family = len == 4 ? networking::Family::kIpv4 : networking::Family::kIpv6;
+    return networking::IpAddress::from_bytes(family, data, len).value();
   }
   static std::optional<uint16_t> port_of(const void* data, uint32_t len) {
     if (len != 2) return std::nullopt;
@@ -302,9 +295,9 @@ class MappingReader {
     switch (what) {
       case Loaded::kNfproto:
         if (data[0] == NFPROTO_IPV4)
-          family_ = ipam::IpFamily::kV4;
+          family_ = networking::Family::kIpv4;
         else if (data[0] == NFPROTO_IPV6)
-          family_ = ipam::IpFamily::kV6;
+          family_ = networking::Family::kIpv6;
         return family_.has_value();
       case Loaded::kL4proto:
         if (data[0] == IPPROTO_TCP)
@@ -340,9 +333,9 @@ class MappingReader {
   }
 
   Loaded loaded_ = Loaded::kNothing;
-  std::optional<ipam::IpFamily> family_;
+  std::optional<networking::Family> family_;
   std::optional<Protocol> protocol_;
-  std::optional<ipam::IpAddress> container_ip_;
+  std::optional<networking::IpAddress> container_ip_;
   PortMapping mapping_;
   bool dnat_ = false;
 };

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "networking/ipam/ip_address.h"
+#include "networking/addr/ip_address.h"
 #include "networking/nft/port_mapping.h"
 
 namespace berth::nft {
@@ -45,7 +45,7 @@ RulePtr dnat_rule(std::string_view table, std::string_view container_id, const P
 RulePtr jump_to_ports_rule(std::string_view table, std::string_view chain);
 // The postrouting rules for the container subnets: egress leaving the subnet, hairpin
 // (DNATed traffic from inside the subnet), and DNATed traffic from 127.0.0.0/8.
-std::vector<RulePtr> masquerade_rules(std::string_view table, const std::vector<ipam::Subnet>& subnets);
+std::vector<RulePtr> masquerade_rules(std::string_view table, const std::vector<networking::Subnet>& subnets);
 
 // The container id in a rule's berth:<id> comment, if it has one.
 std::optional<std::string> tagged_container(const nftnl_rule* rule);

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -19,6 +18,7 @@
 #include "common/file.h"
 #include "networking/cni/cni_runner.h"
 #include "tests/integration/support/fixture.h"
+#include "tests/integration/support/networking.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace berth::integration {
@@ -42,84 +42,10 @@ void on_private_host(const std::function<void()>& body) {
   t.join();
 }
 
-// A named network namespace (ip netns add/del), for the container.
-class ContainerNetns {
- public:
-  explicit ContainerNetns(std::string name) : name_(std::move(name)) {
-    made_ = run_cmd({"ip", "netns", "add", name_}).ok();
-  }
-  ~ContainerNetns() {
-    if (made_) run_cmd({"ip", "netns", "del", name_});
-  }
-  ContainerNetns(const ContainerNetns&) = delete;
-  ContainerNetns& operator=(const ContainerNetns&) = delete;
-  [[nodiscard]] bool made() const { return made_; }
-  [[nodiscard]] std::string path() const { return "/run/netns/" + name_; }
-  [[nodiscard]] RunResult run(const std::vector<std::string>& argv) const {
-    std::vector<std::string> full = {"ip", "netns", "exec", name_};
-    full.insert(full.end(), argv.begin(), argv.end());
-    return run_cmd(full);
-  }
-
- private:
-  std::string name_;
-  bool made_ = false;
-};
-
-// A TCP server on port 80 inside the netns at `path`, answering "hello" to one client.
-class HelloServer {
- public:
-  explicit HelloServer(const std::string& netns_path) {
-    thread_ = std::thread([this, netns_path] { serve(netns_path); });
-    for (int i = 0; i < 200 && !listening_; ++i) std::this_thread::sleep_for(10ms);
-  }
-  ~HelloServer() {
-    stop_ = true;
-    thread_.join();
-  }
-  HelloServer(const HelloServer&) = delete;
-  HelloServer& operator=(const HelloServer&) = delete;
-  [[nodiscard]] bool listening() const { return listening_; }
-
- private:
-  void serve(const std::string& netns_path) {
-    UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns || ::setns(ns.get(), CLONE_NEWNET) != 0) return;
-    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    int one = 1;
-    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(80);
-    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(s.get(), 8) != 0) return;
-    listening_ = true;
-    while (!stop_) {
-      UniqueFd c(::accept4(s.get(), nullptr, nullptr, SOCK_CLOEXEC));
-      if (!c) {
-        std::this_thread::sleep_for(5ms);
-        continue;
-      }
-      (void)!::write(c.get(), "hello", 5);
-    }
-  }
-  std::thread thread_;
-  std::atomic<bool> listening_{false}, stop_{false};
-};
-
-// What a TCP connection to ip:port reads, "" when it cannot connect within a second.
-std::string fetch(const std::string& ip, uint16_t port) {
-  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  timeval tv{1, 0};
-  ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return {};
-  char buf[16] = {};
-  ssize_t n = ::read(s.get(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+// What a TCP exchange with the echo server at ip:port answers, "" when nothing answers.
+std::string ping(const std::string& ip, uint16_t port) {
+  auto answer = exchange(-1, SocketKind::kTcp, ip, port, "ping");
+  return answer ? *answer : std::string();
 }
 
 std::string bridge_list(const std::string& bridge, const std::string& ipam_dir) {
@@ -143,8 +69,8 @@ TEST(CniPlugins, BridgeHostLocalPortmapAttachPublishAndDetachAfterARestart) {
   const cni::RunnerOptions options{{kPluginDir}, tmp.path() + "/cache", 30s};
 
   on_private_host([&] {
-    ContainerNetns netns("berth-cni-" + std::to_string(::getpid()));
-    ASSERT_TRUE(netns.made());
+    NamedNetns netns(berth_name("cni-"));
+    ASSERT_TRUE(netns.ok()) << netns.error();
     const cni::Attachment a{"berth-it-c1", netns.path(), "eth0", {{18080, 80, "tcp", ""}}, {}};
     auto result = cni::CniRunner(options).add(*list, a);
     ASSERT_TRUE(result) << result.error().message();
@@ -155,10 +81,10 @@ TEST(CniPlugins, BridgeHostLocalPortmapAttachPublishAndDetachAfterARestart) {
     RunResult addr = netns.run({"ip", "-4", "-o", "addr", "show", "eth0"});
     EXPECT_NE(addr.out.find(cidr), std::string::npos) << addr;
 
-    HelloServer server(netns.path());
-    ASSERT_TRUE(server.listening());
-    EXPECT_EQ(fetch(ip, 80), "hello") << "the host reaches the container's address";
-    EXPECT_EQ(fetch("10.249.7.1", 18080), "hello") << "the published port answers on the host's address";
+    EchoServer server(netns.fd(), 80);
+    ASSERT_TRUE(server.ok()) << server.error();
+    EXPECT_EQ(ping(ip, 80), "pong ping") << "the host reaches the container's address";
+    EXPECT_EQ(ping("10.249.7.1", 18080), "pong ping") << "the published port answers on the host's address";
     // Debian's portmap 1.1.1 fails CHECK on an IPv4-only attachment ("could not check ipv6
     // dnat", fixed upstream later); bridge and host-local are checked.
     cni::NetworkConfigList checkable = *list;
@@ -172,7 +98,7 @@ TEST(CniPlugins, BridgeHostLocalPortmapAttachPublishAndDetachAfterARestart) {
     ASSERT_TRUE(cni::CniRunner(options).del(*list, a));
     RunResult gone = netns.run({"ip", "link", "show", "eth0"});
     EXPECT_FALSE(gone.ok()) << "eth0 is still in the container's namespace: " << gone;
-    EXPECT_EQ(fetch("10.249.7.1", 18080), "") << "the published port is gone";
+    EXPECT_EQ(ping("10.249.7.1", 18080), "") << "the published port is gone";
     RunResult nat = run_cmd({"iptables", "-t", "nat", "-S"});
     EXPECT_EQ(nat.out.find("berth-it-c1"), std::string::npos) << "portmap rules left: " << nat.out;
     auto leases = list_dir(tmp.path() + "/ipam/berth-it");
@@ -190,8 +116,8 @@ TEST(CniPlugins, LoopbackPluginBringsLoUp) {
   TempDir tmp("berth-it-cni-");
   auto list = cni::parse_network_config(R"({"cniVersion": "1.0.0", "name": "lo", "type": "loopback"})", "lo.conf");
   ASSERT_TRUE(list);
-  ContainerNetns netns("berth-cnilo-" + std::to_string(::getpid()));
-  ASSERT_TRUE(netns.made());
+  NamedNetns netns(berth_name("cnilo-"));
+  ASSERT_TRUE(netns.ok()) << netns.error();
   const cni::CniRunner runner({{kPluginDir}, tmp.path() + "/cache", 30s});
   const cni::Attachment a{"berth-it-lo", netns.path(), "lo", {}, {}};
   ASSERT_TRUE(runner.add(*list, a));

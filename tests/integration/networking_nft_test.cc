@@ -20,7 +20,7 @@
 #include "common/file.h"
 #include "networking/nft/nat_table.h"
 #include "tests/integration/support/fixture.h"
-#include "tests/integration/support/net_plumbing.h"
+#include "tests/integration/support/networking.h"
 #include "tests/integration/support/probes.h"
 
 namespace berth::integration {
@@ -30,7 +30,7 @@ using nft::NatTable;
 using nft::PortMapping;
 using nft::Protocol;
 
-ipam::IpAddress ip(const std::string& text) { return ipam::IpAddress::parse(text).value(); }
+networking::IpAddress ip(const std::string& text) { return networking::IpAddress::parse(text).value(); }
 
 // Per process, so that parallel runs and other workers on the host do not collide.
 int pid_slot() { return static_cast<int>(::getpid() % 250); }
@@ -42,11 +42,11 @@ class NftTableTest : public ::testing::Test {
   void SetUp() override {
     skip_unless_root();
     if (!run_cmd({"nft", "--version"}).ok()) GTEST_SKIP() << "needs the nft command to inspect the table";
-    name_ = "berth-t" + std::to_string(::getpid());
+    name_ = berth_name("t");
     auto t = NatTable::open(name_);
     ASSERT_TRUE(t.ok()) << t.error().message();
     table_.emplace(std::move(t).value());
-    auto s = table_->ensure({ipam::Subnet::parse(container_net() + ".0/24").value()});
+    auto s = table_->ensure({networking::Subnet::parse(container_net() + ".0/24").value()});
     ASSERT_TRUE(s.ok()) << s.error().message();
   }
   void TearDown() override {
@@ -114,7 +114,7 @@ TEST_F(NftTableTest, EnsureCreatesNatChainsVisibleToNft) {
   EXPECT_NE(text.out.find("fib daddr type local jump ports"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("ip saddr 127.0.0.0/8 ct status dnat masquerade"), std::string::npos) << text.out;
   // ensure() again keeps one copy of each fixed rule.
-  ASSERT_TRUE(table_->ensure({ipam::Subnet::parse(container_net() + ".0/24").value()}).ok());
+  ASSERT_TRUE(table_->ensure({networking::Subnet::parse(container_net() + ".0/24").value()}).ok());
   EXPECT_EQ(rule_comments("prerouting").size(), 1U);
   EXPECT_EQ(rule_comments("postrouting").size(), 3U);
 }
@@ -143,16 +143,9 @@ TEST_F(NftTableTest, PublishedPortsAreTaggedAndUnpublishLeavesNone) {
 }
 
 TEST_F(NftTableTest, PortHeldByHostProcessIsRefused) {
-  auto listener = socket_in(-1, SocketKind::kTcp);
+  auto listener = listen_tcp(ip("127.0.0.1"));
   ASSERT_TRUE(listener.ok()) << listener.error().message();
-  sockaddr_in lo{};
-  lo.sin_family = AF_INET;
-  lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof lo;
-  ASSERT_EQ(::bind(listener->get(), reinterpret_cast<sockaddr*>(&lo), len), 0);
-  ASSERT_EQ(::listen(listener->get(), 1), 0);
-  ASSERT_EQ(::getsockname(listener->get(), reinterpret_cast<sockaddr*>(&lo), &len), 0);
-  const uint16_t port = ntohs(lo.sin_port);
+  const uint16_t port = listener->port;
 
   auto s = table_->publish("web", {tcp(port, 80)});
   ASSERT_FALSE(s.ok());
@@ -268,17 +261,16 @@ TEST_F(NftTableTest, RemovingTheTableLeavesNothing) {
   EXPECT_TRUE(published->empty());
 }
 
-// A container namespace (10.213.N.2 behind berth<pid>c) and a remote host namespace
-// (10.214.N.2 behind berth<pid>r), the host forwarding between them.
+// A container namespace (10.213.N.2 behind berth-c<pid>) and a remote host namespace
+// (10.214.N.2 behind berth-r<pid>), the host forwarding between them.
 class PublishedPortTrafficTest : public NftTableTest {
  protected:
   void SetUp() override {
     NftTableTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    const std::string pid = std::to_string(::getpid());
-    container_.emplace(name_ + "-c", "berth" + pid + "c", container_net() + ".1/24", container_net() + ".2/24");
+    container_.emplace(name_ + "-c", berth_name("c"), container_net() + ".1/24", container_net() + ".2/24");
     ASSERT_TRUE(container_->ok()) << container_->error();
-    remote_.emplace(name_ + "-r", "berth" + pid + "r", remote_net() + ".1/24", remote_net() + ".2/24");
+    remote_.emplace(name_ + "-r", berth_name("r"), remote_net() + ".1/24", remote_net() + ".2/24");
     ASSERT_TRUE(remote_->ok()) << remote_->error();
     forward_.emplace("net/ipv4/ip_forward", "1");
     ASSERT_TRUE(forward_->ok()) << forward_->error();
@@ -371,8 +363,8 @@ TEST_F(PublishedPortTrafficTest, PublishedIpv6PortIsReachableFromAnotherHost) {
     ASSERT_TRUE(s.ok()) << s.error().message();
   }
   ASSERT_TRUE(table_
-                  ->ensure({ipam::Subnet::parse(container_net() + ".0/24").value(),
-                            ipam::Subnet::parse(container6 + "/64").value()})
+                  ->ensure({networking::Subnet::parse(container_net() + ".0/24").value(),
+                            networking::Subnet::parse(container6 + "/64").value()})
                   .ok());
   const uint16_t port = free_host_port(SocketKind::kTcp).value();
   PortMapping tcp6{Protocol::kTcp, std::nullopt, port, std::nullopt, ip(container6 + "2"), kContainerPort};

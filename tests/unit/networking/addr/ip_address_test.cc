@@ -1,5 +1,6 @@
-// IP addresses and prefixes as text: what parses, how it is written back, and the errors a
-// user sees for bad input (they quote the input and say what was wrong).
+// IP addresses, prefixes and subnets as text: what parses, how it is written back, the errors
+// a user sees for bad input (they quote the input and say what was wrong), and the offset
+// arithmetic IPAM allocates with.
 #include "networking/addr/ip_address.h"
 
 #include <gtest/gtest.h>
@@ -125,6 +126,62 @@ TEST(IpPrefix, MakeRefusesALengthWiderThanTheFamily) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().message(), "prefix length 40 is out of range for IPv4 (0-32)");
   EXPECT_TRUE(IpPrefix::make(*IpAddress::parse("fd00::1"), 128).ok());
+}
+
+TEST(IpAddress, OffsetsCarryAcrossBytes) {
+  auto a = IpAddress::parse("10.88.0.255").value();
+  EXPECT_EQ(a.plus(1).to_string(), "10.88.1.0");
+  EXPECT_EQ(a.plus(1).minus(IpAddress::parse("10.88.0.0").value()), 256U);
+  auto b = IpAddress::parse("fd00::ffff").value();
+  EXPECT_EQ(b.plus(1).to_string(), "fd00::1:0");
+}
+
+TEST(IpAddress, OffsetsWrapWithinTheFamily) {
+  EXPECT_EQ(IpAddress::parse("255.255.255.255")->plus(1).to_string(), "0.0.0.0");
+  EXPECT_EQ(IpAddress::parse("0.0.0.0")->minus(*IpAddress::parse("0.0.0.1")), 0xffffffffU);
+}
+
+TEST(IpPrefix, MaskAndLastOffsetFollowTheLength) {
+  const auto mask = IpPrefix::parse("10.0.0.0/20")->mask();
+  EXPECT_EQ(mask[1], 0xff);
+  EXPECT_EQ(mask[2], 0xf0);
+  EXPECT_EQ(mask[3], 0x00);
+  EXPECT_EQ(IpPrefix::parse("10.0.0.0/20")->last_offset(), 4095U);
+  EXPECT_EQ(IpPrefix::parse("::/0")->last_offset(), ~HostOffset{0});
+}
+
+TEST(Subnet, ParsesAndContains) {
+  auto s = Subnet::parse("10.88.0.0/16").value();
+  EXPECT_EQ(s.to_string(), "10.88.0.0/16");
+  EXPECT_EQ(s.network().to_string(), "10.88.0.0");
+  EXPECT_EQ(s.prefix_length(), 16U);
+  EXPECT_TRUE(s.contains(IpAddress::parse("10.88.255.254").value()));
+  EXPECT_FALSE(s.contains(IpAddress::parse("10.89.0.1").value()));
+  EXPECT_FALSE(s.contains(IpAddress::parse("::1").value()));
+  EXPECT_EQ(s.last_offset(), 65535U);
+  auto v6 = Subnet::parse("fd00:be7::/64").value();
+  EXPECT_TRUE(v6.contains(IpAddress::parse("fd00:be7::ffff:1").value()));
+  EXPECT_FALSE(v6.contains(IpAddress::parse("fd00:be8::1").value()));
+}
+
+TEST(Subnet, BadSubnetTextErrorsNameTheSubnetAndSayWhatIsWrong) {
+  struct Case {
+    const char* text;
+    const char* says;
+  };
+  for (const Case& c :
+       {Case{"10.88.0.0", "missing prefix length"}, Case{"10.88.0.0/33", "out of range for IPv4 (0-32)"},
+        Case{"10.88.0.0/x", "not a number"}, Case{"fd00::/129", "out of range for IPv6 (0-128)"},
+        Case{"10.88.0.1/16", "did you mean 10.88.0.0/16"}, Case{"10.88.0/16", "not an IPv4 address"},
+        Case{"fd00:be7::1/64", "did you mean fd00:be7::/64"}}) {
+    auto s = Subnet::parse(c.text);
+    ASSERT_FALSE(s.ok()) << c.text;
+    EXPECT_NE(s.error().message().find(c.says), std::string::npos) << s.error().message();
+    EXPECT_NE(s.error().message().find(std::string("subnet \"") + c.text + "\""), std::string::npos)
+        << "names the subnet: " << s.error().message();
+  }
+  EXPECT_EQ(Subnet::parse("10.88.0.1/16").error().message(),
+            "subnet \"10.88.0.1/16\": host bits are set (did you mean 10.88.0.0/16?)");
 }
 
 }  // namespace

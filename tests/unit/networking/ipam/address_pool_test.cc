@@ -14,6 +14,9 @@
 namespace berth::ipam {
 namespace {
 
+using networking::IpAddress;
+using networking::Subnet;
+
 class AddressPoolTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_FALSE(tmp_.path().empty()); }

@@ -5,7 +5,7 @@
 namespace berth::nft {
 namespace {
 
-ipam::IpAddress ip(const char* text) { return ipam::IpAddress::parse(text).value(); }
+networking::IpAddress ip(const char* text) { return networking::IpAddress::parse(text).value(); }
 
 PortMapping tcp(uint16_t host_port, const char* container_ip, uint16_t container_port) {
   return PortMapping{Protocol::kTcp, std::nullopt, host_port, std::nullopt, ip(container_ip), container_port};

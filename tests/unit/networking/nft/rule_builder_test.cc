@@ -7,7 +7,7 @@
 namespace berth::nft {
 namespace {
 
-ipam::IpAddress ip(const char* text) { return ipam::IpAddress::parse(text).value(); }
+networking::IpAddress ip(const char* text) { return networking::IpAddress::parse(text).value(); }
 
 // Whether `text` holds `parts` in this order.
 ::testing::AssertionResult has_in_order(const std::string& text, std::initializer_list<std::string_view> parts) {
@@ -76,7 +76,7 @@ TEST(RuleBuilderTest, PreroutingJumpsOnlyForLocalDestinations) {
 }
 
 TEST(RuleBuilderTest, MasqueradeCoversEgressHairpinAndLoopback) {
-  auto rules = masquerade_rules("berth", {ipam::Subnet::parse("10.88.0.0/16").value()});
+  auto rules = masquerade_rules("berth", {networking::Subnet::parse("10.88.0.0/16").value()});
   ASSERT_EQ(rules.size(), 3U);
   EXPECT_TRUE(
       has_in_order(describe(rules[0].get()),
