@@ -1,0 +1,163 @@
+// network_setup_bench: one container's network set up and torn down by berth's bridge mode
+// and by the CNI chain bridge + host-local + portmap (Debian's containernetworking-plugins),
+// interleaved, on the same machine, in one run; then 250 containers attached to one bridge
+// to see whether the next setup slows down. Everything happens in a private network
+// namespace standing for the host (bridges, iptables/nftables rules and sysctls are its own)
+// and in container namespaces pinned under a temp dir, all removed at the end. Root only.
+//
+// usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]
+// env:   BENCH_NO_PORTS=1  the scaling run publishes no ports (to tell nftables' share of a
+//                          slowdown from the links' and IPAM's)
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "common/file.h"
+#include "networking/bridge/bridge_network.h"
+#include "networking/cni/cni_runner.h"
+#include "networking/netlink/links.h"
+#include "networking/netlink/rtnl_socket.h"
+#include "networking/netns/netns.h"
+#include "networking/netns/netns_store.h"
+
+namespace {
+
+using namespace berth;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  int rounds = 30;
+  int scale = 250;
+  std::string cni_bin = "/usr/lib/cni";
+};
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void die(const std::string& what) {
+  std::fprintf(stderr, "network_setup_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+template <class T>
+T must(Result<T> r, const char* what) {
+  if (!r) die(std::string(what) + ": " + r.error().message());
+  return std::move(*r);
+}
+void must(const Status& s, const char* what) {
+  if (!s) die(std::string(what) + ": " + s.error().message());
+}
+
+nft::PortMapping port(uint16_t host, uint16_t container) {
+  nft::PortMapping m;
+  m.host_port = host;
+  m.container_port = container;
+  return m;
+}
+
+std::string cni_list(const std::string& dir) {
+  return R"({"cniVersion": "1.0.0", "name": "berth-bench", "plugins": [
+    {"type": "bridge", "bridge": "berthcnib", "isGateway": true, "ipMasq": true,
+     "ipam": {"type": "host-local", "dataDir": ")" +
+         dir + R"(/cni-ipam", "ranges": [[{"subnet": "10.252.0.0/16"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+    {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true}]})";
+}
+
+void compare(const Options& o, const std::string& dir, networking::NetnsStore& pins) {
+  networking::BridgeNetwork bridge =
+      must(networking::BridgeNetwork::open({"berthbb", "10.253.0.0/16", 1500, dir + "/berth", "berth-bench", {}}),
+           "open berth's bridge network");
+  auto list = must(cni::parse_network_config(cni_list(dir), dir + "/bench.conflist"), "CNI configuration");
+  const cni::CniRunner runner({{o.cni_bin}, dir + "/cni-cache", std::chrono::seconds(30)});
+  auto ns = must(pins.create("berth-bench-c"), "pin a container namespace");
+  std::vector<double> berth_ms, cni_ms;
+  for (int r = -3; r < o.rounds; ++r) {  // three warm-up rounds
+    const std::string id = "berth-bench-" + std::to_string(r + 3);
+    auto t0 = Clock::now();
+    must(bridge.attach({id, &ns, "eth0", {}, {port(28080, 80)}}), "berth attach");
+    must(bridge.detach(id), "berth detach");
+    const double b = ms_since(t0);
+    t0 = Clock::now();
+    const cni::Attachment a{id, pins.path("berth-bench-c"), "eth0", {{28081, 80, "tcp", ""}}, {}};
+    must(runner.add(list, a), "CNI ADD");
+    must(runner.del(list, a), "CNI DEL");
+    const double c = ms_since(t0);
+    if (r >= 0) {
+      berth_ms.push_back(b);
+      cni_ms.push_back(c);
+    }
+  }
+  const double mb = median(berth_ms), mc = median(cni_ms);
+  std::printf("== setup + teardown of one container's network (bridge, address, route, one published port)\n");
+  std::printf("  berth bridge mode         median %8.2f ms\n", mb);
+  std::printf("  CNI bridge+host-local+portmap median %8.2f ms\n", mc);
+  std::printf("  CNI / berth: %.1fx (target >= 5x) %s\n", mc / mb, mc / mb >= 5 ? "PASS" : "MISS");
+}
+
+void scale(const Options& o, const std::string& dir, networking::NetnsStore& pins) {
+  networking::BridgeNetwork bridge =
+      must(networking::BridgeNetwork::open({"berthbs", "10.254.0.0/16", 1500, dir + "/scale", "berth-bench-s", {}}),
+           "open the scaling bridge");
+  std::vector<networking::Netns> spaces;
+  std::vector<double> setup_ms;
+  for (int i = 0; i < o.scale; ++i) {
+    const std::string name = "berth-bench-s" + std::to_string(i);
+    spaces.push_back(must(pins.create(name), "pin a container namespace"));
+    const auto t0 = Clock::now();
+    std::vector<nft::PortMapping> ports;
+    if (std::getenv("BENCH_NO_PORTS") == nullptr) ports.push_back(port(static_cast<uint16_t>(30000 + i), 80));
+    must(bridge.attach({name, &spaces.back(), "eth0", {}, ports}), "attach");
+    setup_ms.push_back(ms_since(t0));
+  }
+  const size_t k = std::min<size_t>(20, setup_ms.size() / 2);
+  const double first = median({setup_ms.begin(), setup_ms.begin() + static_cast<long>(k)});
+  const double last = median({setup_ms.end() - static_cast<long>(k), setup_ms.end()});
+  std::printf("== %d containers on one bridge, each with a published port\n", o.scale);
+  std::printf("  setup median of the first %zu: %.2f ms, of the last %zu: %.2f ms: %+.0f%% (target <= +20%%) %s\n", k,
+              first, k, last, 100 * (last / first - 1), last <= first * 1.2 ? "PASS" : "MISS");
+  for (int i = 0; i < o.scale; ++i) must(bridge.detach("berth-bench-s" + std::to_string(i)), "detach");
+}
+
+}  // namespace
+
+// Only std::bad_alloc could escape: terminating is then right.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--rounds")
+      o.rounds = std::atoi(argv[i + 1]);
+    else if (a == "--scale")
+      o.scale = std::atoi(argv[i + 1]);
+    else if (a == "--cni-bin")
+      o.cni_bin = argv[i + 1];
+    else
+      die("usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]");
+  }
+  if (::geteuid() != 0) die("run as root (network namespaces, links, nftables)");
+  std::string dir = "/tmp/berth-bench-net-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) die("mkdtemp");
+  networking::NetnsStore pins(dir);
+  auto ran = networking::run_in_new_netns([&] {
+    auto nl = must(networking::RtnlSocket::open(), "netlink");
+    must(networking::set_link_up(nl, "lo"), "lo up");
+    compare(o, dir, pins);
+    scale(o, dir, pins);
+  });
+  if (auto names = pins.list()) {
+    for (const auto& n : *names) (void)pins.remove(n);
+  }
+  (void)remove_tree(dir);
+  if (!ran) die(ran.error().message());
+  return 0;
+}
