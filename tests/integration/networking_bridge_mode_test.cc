@@ -79,5 +79,42 @@ TEST(BridgeMode, ContainerIsAddressedRoutedPublishedAndDetachedCleanly) {
   ASSERT_TRUE(ran) << ran.error().message();
 }
 
+TEST(BridgeMode, TwoHundredAttachDetachCyclesLeaveNoLinkRuleAllocationOrFd) {
+  skip_unless_root();
+  NetnsStateDir state;
+  ASSERT_TRUE(state.ok());
+  auto c = state.store().create("berth-cycle");
+  ASSERT_TRUE(c);
+  auto ran = networking::run_in_new_netns([&] {
+    auto nl = networking::RtnlSocket::open();
+    ASSERT_TRUE(nl && networking::set_link_up(*nl, "lo"));
+    const BridgeConfig config{berth_name("b"), "10.251.4.0/24", 1500, state.dir() + "/net", berth_name("t"), {}};
+    auto net = BridgeNetwork::open(config);
+    ASSERT_TRUE(net) << net.error().message();
+    auto links_before = networking::list_links(*nl);
+    ASSERT_TRUE(links_before);
+    const int fds_before = open_fd_count();
+    for (int i = 0; i < 200; ++i) {
+      const std::string id = "berth-it-cycle-" + std::to_string(i);
+      auto a = net->attach(ContainerAttachment{id, &*c, "eth0", {}, {tcp(18090, 80)}});
+      ASSERT_TRUE(a) << "cycle " << i << ": " << a.error().message();
+      ASSERT_TRUE(net->detach(id)) << "cycle " << i;
+    }
+    auto links_after = networking::list_links(*nl);
+    ASSERT_TRUE(links_after);
+    EXPECT_EQ(links_after->size(), links_before->size()) << "a veth was left behind";
+    EXPECT_EQ(open_fd_count(), fds_before);
+    auto table = nft::NatTable::open(config.nft_table);
+    ASSERT_TRUE(table);
+    auto rules = table->published();
+    ASSERT_TRUE(rules) << rules.error().message();
+    EXPECT_TRUE(rules->empty()) << rules->size() << " published ports left";
+    auto pool = ipam::AddressPool::open(config.state_dir + "/ipam", *networking::Subnet::parse(config.subnet));
+    ASSERT_TRUE(pool);
+    EXPECT_TRUE(pool->allocations()->empty()) << "addresses still allocated";
+  });
+  ASSERT_TRUE(ran) << ran.error().message();
+}
+
 }  // namespace
 }  // namespace berth::integration
