@@ -41,6 +41,12 @@ Result<std::string> JsonNode::as_string() const {
   return std::string(value_->GetString(), value_->GetStringLength());
 }
 
+Result<std::string> JsonNode::optional_string(std::string_view key) const {
+  auto f = field(key);
+  if (!f) return std::string();
+  return f->as_string();
+}
+
 Result<bool> JsonNode::as_bool() const {
   if (!value_->IsBool()) return error("must be a boolean");
   return value_->GetBool();

@@ -45,6 +45,8 @@ class JsonNode {
 
   // The member `key` of an object; nullopt when absent or null (absent optional fields).
   [[nodiscard]] std::optional<JsonNode> field(std::string_view key) const;
+  // The string member `key`; "" when absent or null, an error when it is another type.
+  [[nodiscard]] Result<std::string> optional_string(std::string_view key) const;
 
   [[nodiscard]] Result<std::string> as_string() const;
   [[nodiscard]] Result<bool> as_bool() const;

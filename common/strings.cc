@@ -98,4 +98,12 @@ std::optional<int64_t> parse_byte_size(std::string_view s) {
   return static_cast<int64_t>(bytes);
 }
 
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 }  // namespace berth

@@ -13,12 +13,6 @@ bool one_of(std::string_view type, std::initializer_list<std::string_view> types
   return false;
 }
 
-Result<std::string> string_field(const JsonNode& node, std::string_view key) {
-  auto f = node.field(key);
-  if (!f) return std::string();
-  return f->as_string();
-}
-
 }  // namespace
 
 bool is_index_media_type(std::string_view type) {
@@ -81,8 +75,8 @@ Result<Platform> parse_platform(const JsonNode& node) {
   BERTH_ASSIGN(p.os, os.as_string());
   BERTH_ASSIGN(JsonNode arch, required_field(node, "architecture"));
   BERTH_ASSIGN(p.architecture, arch.as_string());
-  BERTH_ASSIGN(p.variant, string_field(node, "variant"));
-  BERTH_ASSIGN(p.os_version, string_field(node, "os.version"));
+  BERTH_ASSIGN(p.variant, node.optional_string("variant"));
+  BERTH_ASSIGN(p.os_version, node.optional_string("os.version"));
   if (auto features = node.field("os.features")) {
     BERTH_ASSIGN(p.os_features, features->as_string_array());
   }

@@ -9,12 +9,6 @@
 namespace berth::images {
 namespace {
 
-Result<std::string> optional_string(const JsonNode& node, std::string_view key) {
-  auto f = node.field(key);
-  if (!f) return std::string();
-  return f->as_string();
-}
-
 Result<std::optional<std::vector<std::string>>> optional_strings(const JsonNode& node, std::string_view key) {
   auto f = node.field(key);
   if (!f) return std::optional<std::vector<std::string>>();
@@ -48,9 +42,9 @@ Result<ContainerDefaults> parse_defaults(const JsonNode& node) {
       return Error(EINVAL, node.path() + ".Env[" + std::to_string(i) + "]: \"" + d.env[i] + "\" is not KEY=value");
     }
   }
-  BERTH_ASSIGN(d.working_dir, optional_string(node, "WorkingDir"));
-  BERTH_ASSIGN(d.user, optional_string(node, "User"));
-  BERTH_ASSIGN(d.stop_signal, optional_string(node, "StopSignal"));
+  BERTH_ASSIGN(d.working_dir, node.optional_string("WorkingDir"));
+  BERTH_ASSIGN(d.user, node.optional_string("User"));
+  BERTH_ASSIGN(d.stop_signal, node.optional_string("StopSignal"));
   BERTH_ASSIGN(d.exposed_ports, key_set(node, "ExposedPorts"));
   BERTH_ASSIGN(d.volumes, key_set(node, "Volumes"));
   if (auto labels = node.field("Labels")) {
@@ -84,10 +78,10 @@ Result<std::vector<HistoryEntry>> parse_history(const JsonNode& root) {
   for (const JsonNode& node : nodes) {
     if (!node.is_object()) return node.error("must be an object");
     HistoryEntry h;
-    BERTH_ASSIGN(h.created, optional_string(node, "created"));
-    BERTH_ASSIGN(h.created_by, optional_string(node, "created_by"));
-    BERTH_ASSIGN(h.author, optional_string(node, "author"));
-    BERTH_ASSIGN(h.comment, optional_string(node, "comment"));
+    BERTH_ASSIGN(h.created, node.optional_string("created"));
+    BERTH_ASSIGN(h.created_by, node.optional_string("created_by"));
+    BERTH_ASSIGN(h.author, node.optional_string("author"));
+    BERTH_ASSIGN(h.comment, node.optional_string("comment"));
     if (auto empty = node.field("empty_layer")) {
       BERTH_ASSIGN(h.empty_layer, empty->as_bool());
     }
@@ -103,10 +97,10 @@ Result<ImageConfig> parse_config_node(const JsonNode& root) {
   BERTH_ASSIGN(c.os, os.as_string());
   BERTH_ASSIGN(JsonNode arch, required_field(root, "architecture"));
   BERTH_ASSIGN(c.architecture, arch.as_string());
-  BERTH_ASSIGN(c.variant, optional_string(root, "variant"));
-  BERTH_ASSIGN(c.os_version, optional_string(root, "os.version"));
-  BERTH_ASSIGN(c.created, optional_string(root, "created"));
-  BERTH_ASSIGN(c.author, optional_string(root, "author"));
+  BERTH_ASSIGN(c.variant, root.optional_string("variant"));
+  BERTH_ASSIGN(c.os_version, root.optional_string("os.version"));
+  BERTH_ASSIGN(c.created, root.optional_string("created"));
+  BERTH_ASSIGN(c.author, root.optional_string("author"));
   if (auto defaults = root.field("config")) {
     BERTH_ASSIGN(c.config, parse_defaults(*defaults));
   }

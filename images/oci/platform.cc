@@ -3,7 +3,6 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <string>
 
@@ -11,11 +10,6 @@
 
 namespace berth::images {
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // "7" -> 7, "v7" -> 7; -1 when not a version number.
 int variant_number(std::string_view variant) {
@@ -42,10 +36,10 @@ bool matches(const Platform& have, const Platform& want) {
 }  // namespace
 
 Platform normalize_platform(Platform p) {
-  p.os = lower(p.os);
+  p.os = ascii_lower(p.os);
   if (p.os == "macos") p.os = "darwin";
-  p.architecture = lower(p.architecture);
-  p.variant = lower(p.variant);
+  p.architecture = ascii_lower(p.architecture);
+  p.variant = ascii_lower(p.variant);
   if (variant_number(p.variant) >= 0 && !starts_with(p.variant, "v")) p.variant = "v" + p.variant;
   const std::string& a = p.architecture;
   if (a == "i386" || a == "i686") {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <limits>
 
 #include <boost/asio/connect.hpp>
@@ -13,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+
+#include "common/strings.h"
 
 namespace berth::registry {
 namespace {
@@ -24,12 +25,6 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 constexpr size_t kKeptBodyBytes = 1 << 20;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 // Blocking socket operations time out through the kernel (Beast's own timeouts are for
 // asynchronous operations only).
@@ -64,7 +59,7 @@ Result<HttpResponse> exchange(Stream& stream, const HttpRequest& r, const BodySi
   out.status = static_cast<int>(parser.get().result_int());
   out.url = r.url;
   for (const auto& field : parser.get()) {
-    auto& slot = out.headers[lower(std::string_view(field.name_string().data(), field.name_string().size()))];
+    auto& slot = out.headers[ascii_lower(std::string_view(field.name_string().data(), field.name_string().size()))];
     if (!slot.empty()) slot += ", ";
     slot.append(field.value().data(), field.value().size());
   }
@@ -145,7 +140,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request, const BodySink
     BERTH_ASSIGN(auto next, r.url.resolve(location));
     if (next.host_port() != r.url.host_port()) {
       // A blob store elsewhere (S3, a CDN) must not see the registry's credentials.
-      std::erase_if(r.headers, [](const auto& h) { return lower(h.first) == "authorization"; });
+      std::erase_if(r.headers, [](const auto& h) { return ascii_lower(h.first) == "authorization"; });
     }
     r.url = std::move(next);
   }

@@ -1,15 +1,9 @@
 #include "images/registry/www_authenticate.h"
 
-#include <cctype>
+#include "common/strings.h"
 
 namespace berth::registry {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out;
-  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 void skip_space(std::string_view s, size_t& i) {
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == ',')) ++i;
@@ -45,12 +39,12 @@ std::optional<Challenge> parse_www_authenticate(std::string_view header) {
     if (i < header.size() && header[i] == '=') {
       ++i;
       std::string v = value(header, i);
-      if (current) current->params.emplace(lower(word), std::move(v));
+      if (current) current->params.emplace(ascii_lower(word), std::move(v));
       continue;
     }
     // A new scheme: the previous challenge is complete.
     if (current && (current->scheme == "bearer" || current->scheme == "basic")) return current;
-    current = Challenge{lower(word), {}};
+    current = Challenge{ascii_lower(word), {}};
   }
   if (current && (current->scheme == "bearer" || current->scheme == "basic")) return current;
   return std::nullopt;

@@ -5,22 +5,15 @@
 namespace berth::cni {
 namespace {
 
-// The string member `key` of `node`, "" when absent.
-Result<std::string> optional_string(const JsonNode& node, std::string_view key) {
-  auto f = node.field(key);
-  if (!f) return std::string();
-  return f->as_string();
-}
-
 Status parse_interfaces(const JsonNode& root, CniResult& r) {
   auto list = root.field("interfaces");
   if (!list) return ok();
   BERTH_ASSIGN(auto items, list->as_array());
   for (const auto& item : items) {
     Interface i;
-    BERTH_ASSIGN(i.name, optional_string(item, "name"));
-    BERTH_ASSIGN(i.mac, optional_string(item, "mac"));
-    BERTH_ASSIGN(i.sandbox, optional_string(item, "sandbox"));
+    BERTH_ASSIGN(i.name, item.optional_string("name"));
+    BERTH_ASSIGN(i.mac, item.optional_string("mac"));
+    BERTH_ASSIGN(i.sandbox, item.optional_string("sandbox"));
     r.interfaces.push_back(std::move(i));
   }
   return ok();
@@ -35,7 +28,7 @@ Status parse_ips(const JsonNode& root, CniResult& r) {
     auto address = item.field("address");
     if (!address) return item.error("has no \"address\"");
     BERTH_ASSIGN(ip.address, address->as_string());
-    BERTH_ASSIGN(ip.gateway, optional_string(item, "gateway"));
+    BERTH_ASSIGN(ip.gateway, item.optional_string("gateway"));
     if (auto index = item.field("interface")) {
       BERTH_ASSIGN(int32_t n, index->as_int32());
       if (n < 0 || static_cast<size_t>(n) >= r.interfaces.size()) {
@@ -56,7 +49,7 @@ Status parse_routes_and_dns(const JsonNode& root, CniResult& r) {
       auto dst = item.field("dst");
       if (!dst) return item.error("has no \"dst\"");
       BERTH_ASSIGN(route.dst, dst->as_string());
-      BERTH_ASSIGN(route.gw, optional_string(item, "gw"));
+      BERTH_ASSIGN(route.gw, item.optional_string("gw"));
       r.routes.push_back(std::move(route));
     }
   }
@@ -75,7 +68,7 @@ Result<CniResult> parse_result(std::string_view text) {
   JsonNode root(doc);
   if (!root.is_object()) return root.error("a CNI result must be a JSON object");
   CniResult r;
-  BERTH_ASSIGN(r.cni_version, optional_string(root, "cniVersion"));
+  BERTH_ASSIGN(r.cni_version, root.optional_string("cniVersion"));
   BERTH_TRY(parse_interfaces(root, r));
   BERTH_TRY(parse_ips(root, r));
   BERTH_TRY(parse_routes_and_dns(root, r));
@@ -97,7 +90,7 @@ std::optional<PluginError> parse_plugin_error(std::string_view text) {
   if (!c || !m) return std::nullopt;
   e.code = *c;
   e.msg = *m;
-  if (auto details = optional_string(root, "details")) e.details = *details;
+  if (auto details = root.optional_string("details")) e.details = *details;
   return e;
 }
 

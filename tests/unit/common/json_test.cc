@@ -131,5 +131,17 @@ TEST(Json, QuoteEscapesWhatJsonNeeds) {
   EXPECT_EQ(json_quote(std::string_view("nul\0x", 5)), R"("nul\u0000x")");
 }
 
+TEST(Json, OptionalStringIsEmptyWhenAbsentAndRefusedWhenNotAString) {
+  auto doc = JsonDocument::parse(R"({"a": "x", "n": null, "i": 3})", "doc");
+  ASSERT_TRUE(doc.ok());
+  JsonNode root(*doc);
+  EXPECT_EQ(root.optional_string("a").value(), "x");
+  EXPECT_EQ(root.optional_string("missing").value(), "");
+  EXPECT_EQ(root.optional_string("n").value(), "");
+  auto wrong = root.optional_string("i");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message().find("i: must be a string"), std::string::npos) << wrong.error().message();
+}
+
 }  // namespace
 }  // namespace berth

@@ -77,9 +77,16 @@ TEST(Strings, ByteSizesReadLikeRuncsFlags) {
 }
 
 TEST(Strings, ByteSizesRefuseOtherText) {
-  for (const char* bad : {"", "12x", "m", "-1", "1gg", "1 g b", " 1g", "1.2.3m", ".", ".m", "8192p", "99999999999999999999"}) {
+  for (const char* bad :
+       {"", "12x", "m", "-1", "1gg", "1 g b", " 1g", "1.2.3m", ".", ".m", "8192p", "99999999999999999999"}) {
     EXPECT_FALSE(parse_byte_size(bad).has_value()) << bad;
   }
+}
+
+TEST(Strings, AsciiLowerChangesOnlyAsciiLetters) {
+  EXPECT_EQ(ascii_lower("WWW-Authenticate: Bearer"), "www-authenticate: bearer");
+  EXPECT_EQ(ascii_lower("linux/ARM64/V8"), "linux/arm64/v8");
+  EXPECT_EQ(ascii_lower("\xc3\x84"), "\xc3\x84") << "bytes above ASCII stay as they are";
 }
 
 }  // namespace
