@@ -24,7 +24,7 @@ Result<std::string> base64_decode(std::string_view text) {
                                 reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return Error(EINVAL, "not base64");
   // EVP_DecodeBlock counts the padding as zero bytes.
-  size_t size = static_cast<size_t>(n);
+  auto size = static_cast<size_t>(n);
   for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;
   out.resize(size);
   return out;

@@ -22,7 +22,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
-using tcp = net::ip::tcp;
+using Tcp = net::ip::tcp;
 
 constexpr size_t kKeptBodyBytes = 1 << 20;
 
@@ -98,10 +98,10 @@ Result<HttpResponse> HttpClient::send_once(const HttpRequest& r, const BodySink&
   const std::string what = r.method + " " + r.url.str();
   try {
     net::io_context io;
-    tcp::resolver resolver(io);
+    Tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(r.url.host, r.url.port);
     if (r.url.scheme == "http") {
-      tcp::socket socket(io);
+      Tcp::socket socket(io);
       net::connect(socket, endpoints);
       set_timeouts(socket.native_handle(), options_.timeout);
       return exchange(socket, r, sink);
@@ -109,7 +109,7 @@ Result<HttpResponse> HttpClient::send_once(const HttpRequest& r, const BodySink&
     ssl::context ctx(ssl::context::tls_client);
     ctx.set_default_verify_paths();
     ctx.set_verify_mode(options_.verify_tls ? ssl::verify_peer : ssl::verify_none);
-    ssl::stream<tcp::socket> stream(io, ctx);
+    ssl::stream<Tcp::socket> stream(io, ctx);
     if (options_.verify_tls) stream.set_verify_callback(ssl::host_name_verification(r.url.host));
     if (SSL_set_tlsext_host_name(stream.native_handle(), r.url.host.c_str()) != 1) {
       return Error(EIO, what + ": cannot set the TLS server name");
