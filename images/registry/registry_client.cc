@@ -47,8 +47,7 @@ Result<std::string> RegistryClient::authorization_for(const HttpClient& http, co
   }
   auto realm = challenge.params.find("realm");
   if (realm == challenge.params.end()) return Error(EPROTO, e.base.host_port() + ": Bearer challenge without a realm");
-  BERTH_ASSIGN(auto token_url, e.base.resolve("/"));
-  BERTH_ASSIGN(token_url, token_url.resolve(realm->second));
+  BERTH_ASSIGN(auto token_url, e.base.resolve(realm->second));
   std::string query;
   if (auto s = challenge.params.find("service"); s != challenge.params.end())
     query += "service=" + url_encode(s->second);
