@@ -61,32 +61,51 @@ Status write_existing(const std::string& path, std::string_view data) {
   return ok();
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode, Durability durability) {
-  bool durable = durability == Durability::kDurable;
-  std::string dir = dirname_of(path);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+namespace {
+
+// The temp file, fsync, rename and directory fsync behind both write_file_atomic forms, on
+// `name` relative to `dir_fd` (O_PATH is enough); `name_dir` is the directory holding it,
+// relative to `dir_fd` as well (synced after the rename); messages call the file `shown`.
+Status replace_atomically(int dir_fd, const std::string& name, const std::string& name_dir, const std::string& shown,
+                          std::string_view data, mode_t mode, Durability durability) {
+  const bool durable = durability == Durability::kDurable;
+  const std::string suffix = ".tmp." + std::to_string(::getpid());
+  const std::string tmp = name + suffix;
+  const std::string tmp_shown = shown + suffix;
   {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-    if (!fd) return Error::from_errno("open " + tmp);
-    if (auto st = write_all(fd.get(), data, tmp); !st) {
-      ::unlink(tmp.c_str());
+    // O_NOFOLLOW: a symlink planted under the temp name (in a container's rootfs) is refused.
+    UniqueFd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (!fd) return Error::from_errno("open " + tmp_shown);
+    if (auto st = write_all(fd.get(), data, tmp_shown); !st) {
+      ::unlinkat(dir_fd, tmp.c_str(), 0);
       return st;
     }
     if (durable && ::fsync(fd.get()) != 0) {
       int e = errno;
-      ::unlink(tmp.c_str());
-      return Error::from_errno("fsync " + tmp, e);
+      ::unlinkat(dir_fd, tmp.c_str(), 0);
+      return Error::from_errno("fsync " + tmp_shown, e);
     }
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0) {
     int e = errno;
-    ::unlink(tmp.c_str());
-    return Error::from_errno("rename " + tmp + " to " + path, e);
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
+    return Error::from_errno("rename " + tmp_shown + " to " + shown, e);
   }
   if (!durable) return ok();
-  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dfd(::openat(dir_fd, name_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());
   return ok();
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode, Durability durability) {
+  return replace_atomically(AT_FDCWD, path, dirname_of(path), path, data, mode, durability);
+}
+
+Status write_file_atomic_at(int dir_fd, const std::string& name, std::string_view data, mode_t mode,
+                            Durability durability) {
+  return replace_atomically(dir_fd, name, ".", name, data, mode, durability);
 }
 
 Result<UniqueFd> open_path(const std::string& path, int flags, mode_t mode) {

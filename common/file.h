@@ -24,6 +24,10 @@ enum class Durability { kDurable, kVolatile };
 // Replaces `path` atomically: temp file in the same directory, fsync, rename, fsync dir.
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
                          Durability durability = Durability::kDurable);
+// The same for the file `name` (no '/') inside the directory `dir_fd` (O_PATH will do): for
+// directories reached by fd, such as a container rootfs's /etc resolved beneath its root.
+Status write_file_atomic_at(int dir_fd, const std::string& name, std::string_view data, mode_t mode = 0644,
+                            Durability durability = Durability::kDurable);
 // write(2) until everything is written, retrying on EINTR.
 Status write_all(int fd, std::string_view data, std::string_view what);
 

@@ -4,7 +4,6 @@
 #include <functional>
 
 #include "common/file.h"
-#include "common/strings.h"
 #include "networking/netlink/addresses.h"
 #include "networking/netlink/links.h"
 #include "networking/netlink/routes.h"
@@ -25,12 +24,6 @@ Status ensure_bridge(RtnlSocket& nl, const BridgeConfig& config, const IpPrefix&
   for (const auto& a : addresses) has_gateway = has_gateway || a.prefix == gateway;
   if (!has_gateway) BERTH_TRY(add_address(nl, config.bridge, gateway));
   return set_link_up(nl, config.bridge);
-}
-
-// 127.0.0.0/8 or ::1: a resolver the container cannot reach from its own namespace.
-bool is_loopback(const IpAddress& ip) {
-  if (ip.family() == Family::kIpv4) return ip.data()[0] == 127;
-  return ip == *IpAddress::parse("::1");
 }
 
 }  // namespace
@@ -105,28 +98,6 @@ Status BridgeNetwork::detach(const std::string& container_id) {
   keep(pool_.release(container_id));
   if (!first) return first.error().context(what);
   return ok();
-}
-
-std::string hosts_file(const std::string& hostname, const IpAddress& address) {
-  return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + address.to_string() + "\t" + hostname +
-         "\n";
-}
-
-std::string resolv_conf(const std::string& host_resolv_conf) {
-  std::string out;
-  auto lines = split(host_resolv_conf, '\n');
-  if (!lines.empty() && lines.back().empty()) lines.pop_back();  // the text's final newline
-  for (const auto& line : lines) {
-    const auto t = trim(line);
-    if (t.starts_with("nameserver")) {
-      const auto server = trim(t.substr(10));
-      auto ip = IpAddress::parse(server);
-      if (ip && is_loopback(*ip)) continue;
-    }
-    out += line;
-    out += '\n';
-  }
-  return out;
 }
 
 }  // namespace berth::networking

@@ -64,10 +64,4 @@ class BridgeNetwork {
   nft::NatTable table_;
 };
 
-// /etc/hosts for a container: localhost lines and its own name on its address.
-std::string hosts_file(const std::string& hostname, const IpAddress& address);
-// /etc/resolv.conf for a container: the host's, without loopback nameservers (unreachable
-// from the container's namespace).
-std::string resolv_conf(const std::string& host_resolv_conf);
-
 }  // namespace berth::networking
