@@ -2,10 +2,13 @@
 // bridge, forwarding and the nftables table are the test's own): a container's namespace
 // gets eth0 with the pool's address and a default route; the host reaches it, it reaches the
 // gateway, its published port answers on the host's loopback; detach leaves no link, rule or
-// address allocation. Needs root.
+// address allocation. Dual stack: the same over IPv6 as well, published ports (TCP and UDP)
+// reachable from a second namespace standing for another host. Needs root.
+#include <functional>
 #include <string>
 
 #include "networking/bridge/bridge_network.h"
+#include "networking/bridge/container_files.h"
 #include "networking/netlink/links.h"
 #include "networking/netlink/rtnl_socket.h"
 #include "tests/integration/support/fixture.h"
@@ -25,25 +28,73 @@ nft::PortMapping tcp(uint16_t host_port, uint16_t container_port) {
   return m;
 }
 
-TEST(BridgeMode, ContainerIsAddressedRoutedPublishedAndDetachedCleanly) {
-  skip_unless_root();
+nft::PortMapping udp(uint16_t host_port, uint16_t container_port) {
+  nft::PortMapping m = tcp(host_port, container_port);
+  m.protocol = nft::Protocol::kUdp;
+  return m;
+}
+
+// What is left of a bridge network's containers: links on the bridge, published ports, and
+// address allocations in each pool.
+void expect_nothing_attached(networking::RtnlSocket& nl, const BridgeConfig& config) {
+  auto bridge = networking::find_link(nl, config.bridge);
+  ASSERT_TRUE(bridge) << bridge.error().message();
+  auto links = networking::list_links(nl);
+  ASSERT_TRUE(links);
+  for (const auto& l : *links) EXPECT_NE(l.master, bridge->index) << l.name << " is still a port of the bridge";
+  auto table = nft::NatTable::open(config.nft_table);
+  ASSERT_TRUE(table);
+  auto rules = table->published();
+  ASSERT_TRUE(rules) << rules.error().message();
+  EXPECT_TRUE(rules->empty()) << rules->size() << " published ports left";
+  for (const auto& subnet : {config.subnet, config.subnet6}) {
+    if (subnet.empty()) continue;
+    auto pool = ipam::AddressPool::open(config.state_dir + "/ipam", *networking::Subnet::parse(subnet));
+    ASSERT_TRUE(pool);
+    EXPECT_TRUE(pool->allocations()->empty()) << "addresses still allocated in " << subnet;
+  }
+}
+
+// What a test body gets: a state dir, two container namespaces, and a netlink socket in the
+// private namespace standing for the host (its lo up), on whose thread the body runs.
+struct PrivateHost {
+  std::string state_dir;
+  const networking::Netns& c1;
+  const networking::Netns& c2;
+  networking::RtnlSocket& nl;
+};
+
+void on_private_host(const std::function<void(PrivateHost&)>& body) {
   NetnsStateDir state;
   ASSERT_TRUE(state.ok());
   auto c1 = state.store().create("berth-c1");
   auto c2 = state.store().create("berth-c2");
   ASSERT_TRUE(c1 && c2);
   auto ran = networking::run_in_new_netns([&] {
-    auto lo = networking::RtnlSocket::open();
-    ASSERT_TRUE(lo && networking::set_link_up(*lo, "lo"));
-    const BridgeConfig config{berth_name("b"), "10.251.3.0/24", 1400, state.dir() + "/net", berth_name("t"), {}};
+    auto nl = networking::RtnlSocket::open();
+    ASSERT_TRUE(nl && networking::set_link_up(*nl, "lo"));
+    PrivateHost host{state.dir() + "/net", *c1, *c2, *nl};
+    body(host);
+  });
+  ASSERT_TRUE(ran) << ran.error().message();
+}
+
+TEST(BridgeMode, ContainerIsAddressedRoutedPublishedAndDetachedCleanly) {
+  skip_unless_root();
+  on_private_host([](PrivateHost& h) {
+    const BridgeConfig config{.bridge = berth_name("b"),
+                              .subnet = "10.251.3.0/24",
+                              .mtu = 1400,
+                              .state_dir = h.state_dir,
+                              .nft_table = berth_name("t")};
     auto net = BridgeNetwork::open(config);
     ASSERT_TRUE(net) << net.error().message();
 
-    auto attached = net->attach(ContainerAttachment{"berth-it-c1", &*c1, "eth0", {}, {tcp(18082, 80)}});
+    auto attached = net->attach(ContainerAttachment{"berth-it-c1", &h.c1, "eth0", {}, {tcp(18082, 80)}});
     ASSERT_TRUE(attached) << attached.error().message();
     EXPECT_EQ(attached->address.to_string(), "10.251.3.2/24");
     EXPECT_EQ(attached->gateway.to_string(), "10.251.3.1");
-    EchoServer server(c1->fd(), 80);
+    EchoServer server(h.c1.fd(), 80);
     ASSERT_TRUE(server.ok()) << server.error();
     auto direct = exchange(-1, SocketKind::kTcp, "10.251.3.2", 80, "direct");
     ASSERT_TRUE(direct) << direct.error().message();
@@ -53,54 +104,115 @@ TEST(BridgeMode, ContainerIsAddressedRoutedPublishedAndDetachedCleanly) {
     EXPECT_EQ(*published, "pong published");
     auto listener = listen_tcp(attached->gateway);
     ASSERT_TRUE(listener) << listener.error().message();
-    auto out = connect_from(*c1, attached->gateway, listener->port);
+    auto out = connect_from(h.c1, attached->gateway, listener->port);
     EXPECT_TRUE(out) << "the container reaches its gateway: " << out.error().message();
 
     // A second container: the next address; asking for the first one's is refused.
-    auto taken = net->attach(ContainerAttachment{"berth-it-c2", &*c2, "eth0", attached->address.address(), {}});
+    auto taken = net->attach(ContainerAttachment{"berth-it-c2", &h.c2, "eth0", attached->address.address(), {}});
     ASSERT_FALSE(taken);
     EXPECT_NE(taken.error().message().find("berth-it-c1"), std::string::npos) << taken.error().message();
-    auto second = net->attach(ContainerAttachment{"berth-it-c2", &*c2, "eth0", {}, {}});
+    auto second = net->attach(ContainerAttachment{"berth-it-c2", &h.c2, "eth0", {}, {}});
     ASSERT_TRUE(second) << second.error().message();
     EXPECT_EQ(second->address.to_string(), "10.251.3.3/24");
-    auto neighbour = exchange(c2->fd(), SocketKind::kTcp, "10.251.3.2", 80, "neighbour");
+    auto neighbour = exchange(h.c2.fd(), SocketKind::kTcp, "10.251.3.2", 80, "neighbour");
     ASSERT_TRUE(neighbour) << neighbour.error().message();
     EXPECT_EQ(*neighbour, "pong neighbour");
 
     ASSERT_TRUE(net->detach("berth-it-c1"));
     ASSERT_TRUE(net->detach("berth-it-c1")) << "a second detach is fine";
-    EXPECT_FALSE(networking::find_link(*lo, BridgeNetwork::host_veth_name("berth-it-c1")));
+    EXPECT_FALSE(networking::find_link(h.nl, BridgeNetwork::host_veth_name("berth-it-c1")));
     EXPECT_FALSE(exchange(-1, SocketKind::kTcp, "127.0.0.1", 18082, "gone")) << "the published port is gone";
-    auto reused = net->attach(ContainerAttachment{"berth-it-c3", &*c1, "eth0", attached->address.address(), {}});
+    auto reused = net->attach(ContainerAttachment{"berth-it-c3", &h.c1, "eth0", attached->address.address(), {}});
     EXPECT_TRUE(reused) << "a released address can be asked for again: " << reused.error().message();
     ASSERT_TRUE(net->detach("berth-it-c3"));
     ASSERT_TRUE(net->detach("berth-it-c2"));
   });
-  ASSERT_TRUE(ran) << ran.error().message();
+}
+
+TEST(BridgeMode, DualStackContainerIsReachableOverIpv6AndPublishedInBothFamilies) {
+  skip_unless_root();
+  on_private_host([](PrivateHost& h) {
+    const BridgeConfig config{.bridge = berth_name("b"),
+                              .subnet = "10.251.5.0/24",
+                              .subnet6 = "fd00:be7:5::/64",
+                              .state_dir = h.state_dir,
+                              .nft_table = berth_name("t")};
+    auto net = BridgeNetwork::open(config);
+    ASSERT_TRUE(net) << net.error().message();
+    // Another host on the (private) host's network: 10.251.6.2 and fd00:be7:6::2.
+    VethNamespace remote(berth_name("r"), berth_name("o"), "10.251.6.1/24", "10.251.6.2/24");
+    ASSERT_TRUE(remote.ok()) << remote.error();
+    ASSERT_TRUE(remote.add_ipv6("fd00:be7:6::1/64", "fd00:be7:6::2/64")) << remote.error();
+
+    auto first = net->attach(ContainerAttachment{"berth-it-c1", &h.c1, "eth0", {}, {tcp(18085, 80), udp(18086, 80)}});
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_EQ(first->address.to_string(), "10.251.5.2/24");
+    ASSERT_TRUE(first->address6 && first->gateway6);
+    EXPECT_EQ(first->address6->to_string(), "fd00:be7:5::2/64");
+    EXPECT_EQ(first->gateway6->to_string(), "fd00:be7:5::1");
+    const std::string hosts = networking::hosts_file("web", first->addresses());
+    EXPECT_NE(hosts.find("\n10.251.5.2\tweb\nfd00:be7:5::2\tweb\n"), std::string::npos) << hosts;
+    EchoServer server(h.c1.fd(), 80);
+    ASSERT_TRUE(server.ok()) << server.error();
+
+    auto listener = listen_tcp(*first->gateway6);
+    ASSERT_TRUE(listener) << listener.error().message();
+    auto out = connect_from(h.c1, *first->gateway6, listener->port);
+    EXPECT_TRUE(out) << "the container reaches its IPv6 gateway: " << out.error().message();
+
+    auto second = net->attach(ContainerAttachment{"berth-it-c2", &h.c2, "eth0", {}, {}});
+    ASSERT_TRUE(second) << second.error().message();
+    ASSERT_TRUE(second->address6);
+    EXPECT_EQ(second->address6->to_string(), "fd00:be7:5::3/64");
+    auto neighbour = exchange(h.c2.fd(), SocketKind::kTcp, "fd00:be7:5::2", 80, "neighbour6");
+    ASSERT_TRUE(neighbour) << neighbour.error().message();
+    EXPECT_EQ(*neighbour, "pong neighbour6");
+
+    // The published ports, from the other host in both families and from the host's loopback.
+    const struct {
+      int netns_fd;
+      SocketKind kind;
+      const char* address;
+      uint16_t port;
+      const char* message;
+    } tries[] = {
+        {remote.fd(), SocketKind::kTcp, "fd00:be7:6::1", 18085, "remote tcp6"},
+        {remote.fd(), SocketKind::kTcp, "10.251.6.1", 18085, "remote tcp4"},
+        {remote.fd(), SocketKind::kUdp, "fd00:be7:6::1", 18086, "remote udp6"},
+        {remote.fd(), SocketKind::kUdp, "10.251.6.1", 18086, "remote udp4"},
+        {-1, SocketKind::kUdp, "127.0.0.1", 18086, "loopback udp4"},
+    };
+    for (const auto& t : tries) {
+      auto answer = exchange(t.netns_fd, t.kind, t.address, t.port, t.message);
+      ASSERT_TRUE(answer) << t.message << ": " << answer.error().message();
+      EXPECT_EQ(*answer, std::string("pong ") + t.message);
+    }
+    EXPECT_EQ(server.last_peer(), "10.251.5.1") << "loopback traffic reaches the container from the gateway";
+
+    ASSERT_TRUE(net->detach("berth-it-c1"));
+    ASSERT_TRUE(net->detach("berth-it-c2"));
+    EXPECT_FALSE(exchange(remote.fd(), SocketKind::kTcp, "fd00:be7:6::1", 18085, "gone")) << "the port is gone";
+    expect_nothing_attached(h.nl, config);
+  });
 }
 
 TEST(BridgeMode, TwoHundredAttachDetachCyclesLeaveNoLinkRuleAllocationOrFd) {
   skip_unless_root();
-  NetnsStateDir state;
-  ASSERT_TRUE(state.ok());
-  auto c = state.store().create("berth-cycle");
-  ASSERT_TRUE(c);
-  auto ran = networking::run_in_new_netns([&] {
-    auto nl = networking::RtnlSocket::open();
-    ASSERT_TRUE(nl && networking::set_link_up(*nl, "lo"));
-    const BridgeConfig config{berth_name("b"), "10.251.4.0/24", 1500, state.dir() + "/net", berth_name("t"), {}};
+  on_private_host([](PrivateHost& h) {
+    const BridgeConfig config{
+        .bridge = berth_name("b"), .subnet = "10.251.4.0/24", .state_dir = h.state_dir, .nft_table = berth_name("t")};
     auto net = BridgeNetwork::open(config);
     ASSERT_TRUE(net) << net.error().message();
-    auto links_before = networking::list_links(*nl);
+    auto links_before = networking::list_links(h.nl);
     ASSERT_TRUE(links_before);
     const int fds_before = open_fd_count();
     for (int i = 0; i < 200; ++i) {
       const std::string id = "berth-it-cycle-" + std::to_string(i);
-      auto a = net->attach(ContainerAttachment{id, &*c, "eth0", {}, {tcp(18090, 80)}});
+      auto a = net->attach(ContainerAttachment{id, &h.c1, "eth0", {}, {tcp(18090, 80)}});
       ASSERT_TRUE(a) << "cycle " << i << ": " << a.error().message();
       ASSERT_TRUE(net->detach(id)) << "cycle " << i;
     }
-    auto links_after = networking::list_links(*nl);
+    auto links_after = networking::list_links(h.nl);
     ASSERT_TRUE(links_after);
     EXPECT_EQ(links_after->size(), links_before->size()) << "a veth was left behind";
     EXPECT_EQ(open_fd_count(), fds_before);
@@ -113,7 +225,6 @@ TEST(BridgeMode, TwoHundredAttachDetachCyclesLeaveNoLinkRuleAllocationOrFd) {
     ASSERT_TRUE(pool);
     EXPECT_TRUE(pool->allocations()->empty()) << "addresses still allocated";
   });
-  ASSERT_TRUE(ran) << ran.error().message();
 }
 
 }  // namespace
