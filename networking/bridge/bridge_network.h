@@ -76,7 +76,9 @@ class BridgeNetwork {
   // `known_ids`, and of known ones whose attach never finished (their process was killed in
   // the middle): host veths (found by record, and any berthv* port of the bridge nobody
   // kept), IPAM allocations, nftables port rules, records. Known containers whose attach
-  // finished, and known ones without a record, keep everything.
+  // finished, and known ones without a record, keep everything. `known_ids` must hold every
+  // container berth knows, not only this network's: the nftables table may be shared, and
+  // the port rules of containers not in it are deleted.
   Result<RecoveryReport> recover(const std::set<std::string>& known_ids);
 
   // The host side veth of a container: "berthv" + 8 hex digits of a hash of its id.
