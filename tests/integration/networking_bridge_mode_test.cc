@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "common/file.h"
 #include "networking/bridge/bridge_network.h"
 #include "networking/bridge/container_files.h"
 #include "networking/netlink/links.h"
@@ -131,6 +132,7 @@ TEST(BridgeMode, ContainerIsAddressedRoutedPublishedAndDetachedCleanly) {
 
 TEST(BridgeMode, DualStackContainerIsReachableOverIpv6AndPublishedInBothFamilies) {
   skip_unless_root();
+  if (!path_exists("/proc/sys/net/ipv6")) GTEST_SKIP() << "IPv6 is disabled in this kernel (dual stack needs it)";
   on_private_host([](PrivateHost& h) {
     const BridgeConfig config{.bridge = berth_name("b"),
                               .subnet = "10.251.5.0/24",
