@@ -26,14 +26,14 @@ TEST(BridgeMode, HostsAndResolvConfForTheContainer) {
             "search lan\nnameserver 10.0.0.1\noptions edns0\n");
 }
 
-TEST(BridgeMode, DualStackHostsFileNamesTheContainerOnBothAddresses) {
+TEST(ContainerFiles, DualStackHostsFileNamesTheContainerOnBothAddresses) {
   const std::string hosts = hosts_file("web", addresses({"10.88.0.5", "fd00:be7::5"}));
   EXPECT_NE(hosts.find("\n10.88.0.5\tweb\n"), std::string::npos) << hosts;
   EXPECT_NE(hosts.find("\nfd00:be7::5\tweb\n"), std::string::npos) << hosts;
   EXPECT_TRUE(hosts.starts_with("127.0.0.1\tlocalhost\n")) << hosts;
 }
 
-TEST(BridgeMode, NameFilesAreWrittenIntoTheRootfsEtc) {
+TEST(ContainerFiles, NameFilesAreWrittenIntoTheRootfsEtc) {
   TempDir root("berth-files-test-");
   ASSERT_FALSE(root.path().empty());
   const auto files = container_files("web", addresses({"10.88.0.5"}), "nameserver 10.0.0.1\n");
@@ -51,7 +51,7 @@ TEST(BridgeMode, NameFilesAreWrittenIntoTheRootfsEtc) {
   EXPECT_EQ(names, (std::vector<std::string>{"hostname", "hosts", "resolv.conf"}));
 }
 
-TEST(BridgeMode, EtcSymlinkPointingOutOfTheRootfsStaysInsideIt) {
+TEST(ContainerFiles, EtcSymlinkPointingOutOfTheRootfsStaysInsideIt) {
   TempDir outside("berth-files-outside-");
   TempDir root("berth-files-test-");
   ASSERT_FALSE(outside.path().empty() || root.path().empty());
@@ -62,7 +62,7 @@ TEST(BridgeMode, EtcSymlinkPointingOutOfTheRootfsStaysInsideIt) {
   EXPECT_EQ(read_file(root.path(outside.path() + "/hostname")).value(), "web\n");
 }
 
-TEST(BridgeMode, WritingIntoAMissingRootfsNamesIt) {
+TEST(ContainerFiles, WritingIntoAMissingRootfsNamesIt) {
   auto s = write_container_files("/nonexistent/berth-rootfs", {});
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message().find("/nonexistent/berth-rootfs"), std::string::npos) << s.error().message();
