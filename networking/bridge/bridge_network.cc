@@ -1,8 +1,5 @@
 #include "networking/bridge/bridge_network.h"
 
-#include <cstdio>
-#include <functional>
-
 #include "common/file.h"
 #include "common/strings.h"
 #include "networking/netlink/addresses.h"
@@ -36,9 +33,7 @@ bool is_loopback(const IpAddress& ip) {
 }  // namespace
 
 std::string BridgeNetwork::host_veth_name(const std::string& container_id) {
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(std::hash<std::string>{}(container_id)));
-  return std::string("berthv") + hex;
+  return hashed_link_name("berthv", container_id);
 }
 
 Result<BridgeNetwork> BridgeNetwork::open(const BridgeConfig& config) {

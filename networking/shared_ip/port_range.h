@@ -1,0 +1,59 @@
+// Port ranges as the shared-IP mode hands them out ("31000-31099"), and their cover by
+// aligned power-of-two blocks (value/mask pairs), the only shape a u32 key can match.
+// Pure values: nothing here touches the kernel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace berth::networking::shared_ip {
+
+// The ports first..last, both included; first is at least 1.
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;
+
+  // "31000-31099" or a single port "8080"; an error for 0, a reversed range or junk.
+  static Result<PortRange> parse(std::string_view text);
+  // An error naming the range when it is empty (first > last) or starts at port 0.
+  static Result<PortRange> make(unsigned first, unsigned last);
+
+  [[nodiscard]] unsigned size() const { return unsigned{last} - first + 1; }
+  [[nodiscard]] bool overlaps(const PortRange& other) const { return first <= other.last && other.first <= last; }
+  // "31000-31099" (always with both ends).
+  [[nodiscard]] std::string to_string() const;
+  friend bool operator==(const PortRange&, const PortRange&) = default;
+};
+
+// net.ipv4.ip_local_port_range as the kernel shows it ("32768\t60999") and as it takes it
+// ("32768 60999").
+Result<PortRange> parse_local_port_range(std::string_view sysctl_value);
+std::string format_local_port_range(const PortRange& range);
+
+// The ports p with (p & mask) == value: an aligned block of 2^k ports.
+struct PortBlock {
+  uint16_t value = 0;
+  uint16_t mask = 0;
+
+  [[nodiscard]] uint16_t first() const { return value; }
+  [[nodiscard]] uint16_t last() const { return static_cast<uint16_t>(value | static_cast<uint16_t>(~mask)); }
+  friend bool operator==(const PortBlock&, const PortBlock&) = default;
+};
+
+// The fewest aligned blocks that cover exactly `range`, in ascending order (at most 30 for a
+// 16-bit range: each end contributes at most one block per bit).
+std::vector<PortBlock> aligned_blocks(const PortRange& range);
+
+// The ranges that `blocks` cover together, sorted, adjacent and overlapping ones joined: what
+// a set of installed filters hands out.
+std::vector<PortRange> join_blocks(std::vector<PortBlock> blocks);
+
+// The first pair of ranges in `ranges` that overlap, as an error ("31000-31099 overlaps
+// 31050-31060"); ok when none do.
+Status check_disjoint(const std::vector<PortRange>& ranges);
+
+}  // namespace berth::networking::shared_ip
