@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 #include <string_view>
+#include <utility>
 
 #include "networking/netlink/addresses.h"
 #include "networking/netlink/routes.h"
@@ -149,12 +151,19 @@ Status SharedIpNetwork::install_filters(const SharedIpAttachment& a, const TcLin
 Status SharedIpNetwork::remove_filters(const TcLink& host, int veth_index) {
   BERTH_ASSIGN(const auto filters, tc_.list_filters(host));
   Status first = ok();
+  auto keep = [&first](Status s) {
+    if (!s && first) first = std::move(s);
+  };
+  std::set<std::pair<uint16_t, uint16_t>> emptied;  // priority, protocol
   for (const InstalledFilter& f : filters) {
     // Index 0: the target went away before its filters (a crash between the two steps).
     if (!is_ours(f) || (f.spec.target_ifindex != veth_index && f.spec.target_ifindex != 0)) continue;
-    Status deleted = tc_.delete_filter(host, f);
-    if (!deleted && first) first = std::move(deleted);
+    keep(tc_.delete_filter(host, f));
+    emptied.emplace(f.spec.priority, f.spec.protocol);
   }
+  BERTH_ASSIGN(const auto remaining, tc_.list_filters(host));
+  for (const auto& f : remaining) emptied.erase({f.spec.priority, f.spec.protocol});
+  for (const auto& [priority, protocol] : emptied) keep(tc_.delete_priority(host, priority, protocol));
   return first;
 }
 

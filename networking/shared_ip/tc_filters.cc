@@ -202,4 +202,13 @@ Status TcSocket::delete_filter(const TcLink& link, const InstalledFilter& filter
   return check(rtnl_cls_delete(sock_.get(), cls.get(), 0), what);
 }
 
+Status TcSocket::delete_priority(const TcLink& link, uint16_t priority, uint16_t protocol) {
+  const std::string what = "delete u32 filters at prio " + std::to_string(priority) + on(link);
+  // Handle 0: the whole instance, not one filter of it.
+  BERTH_ASSIGN(Cls cls, u32_on_ingress(link.index, priority, protocol).context(what));
+  const int rc = rtnl_cls_delete(sock_.get(), cls.get(), 0);
+  if (rc == -NLE_OBJ_NOTFOUND) return ok();
+  return check(rc, what);
+}
+
 }  // namespace berth::networking::shared_ip

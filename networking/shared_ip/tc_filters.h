@@ -48,6 +48,9 @@ class TcSocket {
   Result<std::vector<InstalledFilter>> list_filters(const TcLink& link);
   // Deletes one filter as list_filters() found it.
   Status delete_filter(const TcLink& link, const InstalledFilter& filter);
+  // Deletes the u32 instance at `priority` on `link`'s ingress, with whatever it holds: u32
+  // keeps its (empty) hash table when its last filter goes, and tc(8) would still list it.
+  Status delete_priority(const TcLink& link, uint16_t priority, uint16_t protocol);
 
  private:
   struct SocketDeleter {
