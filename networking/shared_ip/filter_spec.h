@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "networking/shared_ip/port_range.h"
+#include "networking/shared_ip/port_blocks.h"
 
 namespace berth::networking::shared_ip {
 

@@ -42,7 +42,8 @@ Status prepare_namespace(const Netns& netns, const PortRange& ephemeral) {
 Status check_apart(const std::vector<PortRange>& mine, const PortRange& theirs, const std::string& whose) {
   for (const PortRange& r : mine) {
     if (r.overlaps(theirs)) {
-      return Error(EADDRINUSE, "ports " + r.to_string() + " overlap " + theirs.to_string() + " of " + whose);
+      return Error(EADDRINUSE,
+                   "ports " + format_port_range(r) + " overlap " + format_port_range(theirs) + " of " + whose);
     }
   }
   return ok();
@@ -78,6 +79,7 @@ Status SharedIpNetwork::attach(const SharedIpAttachment& a) {
 Status SharedIpNetwork::check_ranges(const SharedIpAttachment& a) {
   std::vector<PortRange> mine = a.ports;
   mine.push_back(a.ephemeral);
+  BERTH_TRY(validate_port_ranges(mine));
   BERTH_TRY(check_disjoint(mine).context("its own ranges"));
   BERTH_ASSIGN(const std::string host_value, read_sysctl(host_, "net.ipv4.ip_local_port_range"));
   BERTH_ASSIGN(const PortRange host_ephemeral, parse_local_port_range(host_value));

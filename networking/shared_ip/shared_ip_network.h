@@ -15,7 +15,7 @@
 #include "networking/netlink/links.h"
 #include "networking/netlink/rtnl_socket.h"
 #include "networking/netns/netns.h"
-#include "networking/shared_ip/port_range.h"
+#include "networking/shared_ip/port_blocks.h"
 #include "networking/shared_ip/tc_filters.h"
 
 namespace berth::networking::shared_ip {

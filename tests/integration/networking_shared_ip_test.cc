@@ -27,8 +27,8 @@ namespace {
 using networking::IpAddress;
 using networking::IpPrefix;
 using networking::Netns;
+using networking::PortRange;
 using networking::RtnlSocket;
-using networking::shared_ip::PortRange;
 using networking::shared_ip::SharedIpAttachment;
 using networking::shared_ip::SharedIpContainer;
 using networking::shared_ip::SharedIpNetwork;
