@@ -7,6 +7,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <array>
+#include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -166,6 +169,18 @@ TEST_F(SharedIpMode, TheContainersOwnConnectionsUseItsEphemeralPortsAndGetAnswer
   EXPECT_LE(*port, 61999);
   ASSERT_TRUE(answer) << "the answer to port " << *port << " reaches the container: " << answer.error().message();
   EXPECT_EQ(*answer, "pong");
+
+  // ICMP reaches it too: O's "port unreachable" for a datagram it sent fails its socket.
+  auto udp = socket_in(c1().fd(), SocketKind::kUdp);
+  ASSERT_TRUE(udp) << udp.error().message();
+  const auto closed = networking::SocketAddress::of(IpAddress::parse(kOtherAddress).value(), 7999);
+  ASSERT_EQ(::connect(udp->get(), closed.get(), closed.length), 0);
+  const timeval two_seconds{2, 0};
+  ASSERT_EQ(::setsockopt(udp->get(), SOL_SOCKET, SO_RCVTIMEO, &two_seconds, sizeof two_seconds), 0);
+  ASSERT_EQ(::send(udp->get(), "x", 1, 0), 1);
+  std::array<char, 8> buf{};
+  EXPECT_EQ(::recv(udp->get(), buf.data(), buf.size(), 0), -1);
+  EXPECT_EQ(errno, ECONNREFUSED) << "the ICMP error was mirrored to the container";
 
   // It looks like the host from inside: the host's address, MAC and default route.
   auto cnl = RtnlSocket::open_in(c1());
@@ -330,6 +345,29 @@ TEST_F(SharedIpMode, AnInterfaceWithoutAnIpv4AddressIsRefusedAndNothingIsLeft) {
   auto missing = SharedIpNetwork::open(std::move(again).value(), "berth-none0");
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message().find("berth-none0"), std::string::npos) << missing.error().message();
+}
+
+TEST_F(SharedIpMode, ManyAttachDetachCyclesLeaveNoFilterLinkOrFd) {
+  constexpr int kCycles = 100;
+  const int fds_before = open_fd_count();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCycles; ++i) {
+    Status attached = net().attach(SharedIpAttachment{"berth-it-c1", &c1(), {{31000, 31099}}, {61000, 61999}});
+    ASSERT_TRUE(attached) << "cycle " << i << ": " << attached.error().message();
+    Status detached = net().detach("berth-it-c1");
+    ASSERT_TRUE(detached) << "cycle " << i << ": " << detached.error().message();
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  std::printf("shared-ip: %d attach+detach cycles (30 host filters each) took %lld us, %lld us per cycle\n", kCycles,
+              static_cast<long long>(took.count()), static_cast<long long>(took.count() / kCycles));
+  EXPECT_LT(took, std::chrono::seconds(30));
+  EXPECT_EQ(open_fd_count(), fds_before);
+  EXPECT_EQ(tc_show(state_, "filter"), "");
+  auto hnl = RtnlSocket::open_in(h());
+  ASSERT_TRUE(hnl);
+  auto links = networking::list_links(*hnl);
+  ASSERT_TRUE(links);
+  EXPECT_EQ(links->size(), 2U) << "lo and eth0 only";
 }
 
 TEST_F(SharedIpMode, DetachAfterTheVethVanishedStillRemovesItsFilters) {
