@@ -93,6 +93,17 @@ Result<Act> mirred_action(const FilterSpec& spec) {
   return act;
 }
 
+// The ingress qdisc of `ifindex` as a request names it (kind given: see its callers).
+Result<Qdisc> ingress_qdisc(int ifindex) {
+  Qdisc qdisc(rtnl_qdisc_alloc());
+  if (!qdisc) return Error(ENOMEM, "allocate a libnl qdisc");
+  rtnl_tc_set_ifindex(tc(qdisc.get()), ifindex);
+  rtnl_tc_set_parent(tc(qdisc.get()), TC_H_INGRESS);
+  rtnl_tc_set_handle(tc(qdisc.get()), kIngressHandle);
+  BERTH_TRY(check(rtnl_tc_set_kind(tc(qdisc.get()), "ingress"), "set kind ingress"));
+  return qdisc;
+}
+
 InstalledFilter read_u32(rtnl_cls* cls) {
   InstalledFilter found;
   found.handle = rtnl_tc_get_handle(tc(cls));
@@ -137,12 +148,7 @@ Result<TcSocket> TcSocket::open_in(const Netns& netns) {
 
 Status TcSocket::ensure_ingress(const TcLink& link) {
   const std::string what = "add ingress qdisc" + on(link);
-  Qdisc qdisc(rtnl_qdisc_alloc());
-  if (!qdisc) return Error(ENOMEM, what + ": cannot allocate a libnl qdisc");
-  rtnl_tc_set_ifindex(tc(qdisc.get()), link.index);
-  rtnl_tc_set_parent(tc(qdisc.get()), TC_H_INGRESS);
-  rtnl_tc_set_handle(tc(qdisc.get()), kIngressHandle);
-  BERTH_TRY(check(rtnl_tc_set_kind(tc(qdisc.get()), "ingress"), what));
+  BERTH_ASSIGN(const Qdisc qdisc, ingress_qdisc(link.index).context(what));
   const int rc = rtnl_qdisc_add(sock_.get(), qdisc.get(), NLM_F_CREATE | NLM_F_EXCL);
   if (rc == -NLE_EXIST) return ok();  // ingress or clsact: either holds ingress filters
   return check(rc, what);
@@ -154,13 +160,8 @@ Status TcSocket::remove_ingress_if_unused(const TcLink& link) {
   BERTH_TRY(check(rtnl_cls_alloc_cache(sock_.get(), link.index, kIngressParent, &raw), what + ": list its filters"));
   const Cache filters(raw);
   if (nl_cache_nitems(filters.get()) > 0) return ok();
-  Qdisc qdisc(rtnl_qdisc_alloc());
-  if (!qdisc) return Error(ENOMEM, what + ": cannot allocate a libnl qdisc");
-  rtnl_tc_set_ifindex(tc(qdisc.get()), link.index);
-  rtnl_tc_set_parent(tc(qdisc.get()), TC_H_INGRESS);
-  rtnl_tc_set_handle(tc(qdisc.get()), kIngressHandle);
   // With the kind given, the kernel refuses (EINVAL) to delete a clsact qdisc: not ours.
-  BERTH_TRY(check(rtnl_tc_set_kind(tc(qdisc.get()), "ingress"), what));
+  BERTH_ASSIGN(const Qdisc qdisc, ingress_qdisc(link.index).context(what));
   const int rc = rtnl_qdisc_delete(sock_.get(), qdisc.get());
   if (rc == -NLE_INVAL || rc == -NLE_OBJ_NOTFOUND) return ok();
   return check(rc, what);
