@@ -100,6 +100,8 @@ Status SharedIpNetwork::plumb(const SharedIpAttachment& a, const std::string& ve
   BERTH_TRY(prepare_namespace(*a.netns, a.ephemeral));
   BERTH_TRY(create_veth(nl_, veth, kContainerIf, a.netns));
   BERTH_TRY(set_link_alias(nl_, veth, alias_of(a.container_id)));
+  // Frames pass between the host interface and the veth unchanged: the same MTU on all three.
+  BERTH_TRY(set_link_mtu(nl_, veth, host_link.mtu));
   BERTH_TRY(configure_container(a, host_link));
   BERTH_ASSIGN(const Link veth_link, find_link(nl_, veth));
   // Filters first: once the veth is up, nothing the container sends reaches the host's stack.
@@ -112,6 +114,7 @@ Status SharedIpNetwork::configure_container(const SharedIpAttachment& a, const L
   // The host's MAC: the peer addresses its frames to the host interface, and the container
   // gets them unchanged.
   BERTH_TRY(set_link_mac(c, kContainerIf, host_link.mac));
+  BERTH_TRY(set_link_mtu(c, kContainerIf, host_link.mtu));
   // The host answers ARP for the shared address; the containers only learn from its copies.
   BERTH_TRY(write_sysctl(*a.netns, std::string("net.ipv4.conf.") + kContainerIf + ".arp_ignore", "8"));
   BERTH_ASSIGN(const auto addresses, list_addresses(nl_, host_if_));

@@ -40,6 +40,7 @@ using networking::shared_ip::TcSocket;
 
 constexpr const char* kHostAddress = "10.199.7.1";
 constexpr const char* kOtherAddress = "10.199.7.2";
+constexpr uint32_t kLinkMtu = 1400;  // not the veth default, so that copying it shows
 
 IpPrefix prefix(const char* text) { return IpPrefix::parse(text).value(); }
 
@@ -51,6 +52,7 @@ Status wire_host_and_other(const Netns& h, const Netns& o) {
   BERTH_TRY(networking::add_address(hnl, "eth0", prefix("10.199.7.1/24")));
   BERTH_TRY(networking::add_address(onl, "eth0", prefix("10.199.7.2/24")));
   for (RtnlSocket* nl : {&hnl, &onl}) {
+    BERTH_TRY(networking::set_link_mtu(*nl, "eth0", kLinkMtu));
     BERTH_TRY(networking::set_link_up(*nl, "lo"));
     BERTH_TRY(networking::set_link_up(*nl, "eth0"));
   }
@@ -190,6 +192,7 @@ TEST_F(SharedIpMode, TheContainersOwnConnectionsUseItsEphemeralPortsAndGetAnswer
   auto outer = networking::find_link(*hnl, "eth0");
   ASSERT_TRUE(inner && outer);
   EXPECT_EQ(inner->mac, outer->mac);
+  EXPECT_EQ(inner->mtu, kLinkMtu);
   auto routes = networking::list_routes(*cnl, networking::Family::kIpv4);
   ASSERT_TRUE(routes) << routes.error().message();
   bool default_via_o = false;
@@ -368,6 +371,20 @@ TEST_F(SharedIpMode, ManyAttachDetachCyclesLeaveNoFilterLinkOrFd) {
   auto links = networking::list_links(*hnl);
   ASSERT_TRUE(links);
   EXPECT_EQ(links->size(), 2U) << "lo and eth0 only";
+}
+
+TEST_F(SharedIpMode, AHostClsactQdiscServesAndIsNeverRemoved) {
+  const RunResult added =
+      run_cmd({"nsenter", "--net=" + state_.store().path("berth-h"), "tc", "qdisc", "add", "dev", "eth0", "clsact"});
+  ASSERT_EQ(added.exit_code, 0) << added;
+  BERTH_ASSERT_OK(net().attach(SharedIpAttachment{"berth-it-c1", &c1(), {{31000, 31099}}, {61000, 61999}}));
+  EchoServer inside(c1().fd(), 31099);
+  ASSERT_TRUE(inside.ok()) << inside.error();
+  auto tcp = exchange(o().fd(), SocketKind::kTcp, kHostAddress, 31099, "clsact");
+  ASSERT_TRUE(tcp) << tcp.error().message();
+  BERTH_ASSERT_OK(net().detach("berth-it-c1"));
+  EXPECT_EQ(tc_show(state_, "filter"), "");
+  EXPECT_NE(tc_show(state_, "qdisc").find("qdisc clsact ffff:"), std::string::npos) << "the operator's qdisc stays";
 }
 
 TEST_F(SharedIpMode, DetachAfterTheVethVanishedStillRemovesItsFilters) {
