@@ -20,19 +20,13 @@
 
 #include "common/result.h"
 #include "isolators/cgroups/stats.h"
+#include "networking/addr/port_range.h"
 #include "runtime/oci/spec.h"
 
 namespace berth::isolators {
 
-// An inclusive range of host ports ("31000-31009"); a single port has begin == end.
-struct PortRange {
-  uint16_t begin = 0, end = 0;
-  [[nodiscard]] bool contains(uint16_t port) const { return port >= begin && port <= end; }
-  template <class Archive>
-  void serialize(Archive& ar) {
-    ar(CEREAL_NVP(begin), CEREAL_NVP(end));
-  }
-};
+// Host port ranges are networking's values; the isolators use them as they are.
+using networking::PortRange;
 
 // What a container asks of the node, in Mesos' terms.
 struct ResourceRequest {

@@ -4,7 +4,7 @@
 #include <tuple>
 
 #include "common/strings.h"
-#include "isolators/ports/port_ranges.h"
+#include "networking/addr/port_range.h"
 
 namespace berth::isolators::ports {
 

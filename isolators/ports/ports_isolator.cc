@@ -7,8 +7,8 @@
 #include "common/log.h"
 #include "isolators/cgroups/cgroup_set.h"
 #include "isolators/ports/outside_allotment.h"
-#include "isolators/ports/port_ranges.h"
 #include "isolators/ports/socket_owners.h"
+#include "networking/addr/port_range.h"
 #include "networking/netns/netns.h"
 
 namespace berth::isolators::ports {

@@ -1,7 +1,5 @@
 #include "networking/bridge/bridge_network.h"
 
-#include <cstdio>
-#include <functional>
 #include <map>
 
 #include "common/file.h"
@@ -88,9 +86,7 @@ bool RecoveryReport::empty() const {
 }
 
 std::string BridgeNetwork::host_veth_name(const std::string& container_id) {
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(std::hash<std::string>{}(container_id)));
-  return std::string(kVethPrefix) + hex;
+  return hashed_link_name(kVethPrefix, container_id);
 }
 
 Result<BridgeNetwork> BridgeNetwork::open(const BridgeConfig& config) {

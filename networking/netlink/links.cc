@@ -34,6 +34,20 @@ std::string format_mac(const nlattr* attr) {
   return out;
 }
 
+// The six bytes of "02:42:ac:11:00:02"; an error for anything else.
+Result<std::array<uint8_t, 6>> parse_mac(std::string_view mac) {
+  std::array<uint8_t, 6> bytes{};
+  std::array<unsigned, 6> parts{};
+  char tail = 0;
+  const std::string text(mac);
+  if (text.size() != 17 || std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &parts[0], &parts[1], &parts[2],
+                                       &parts[3], &parts[4], &parts[5], &tail) != 6) {
+    return Error(EINVAL, "\"" + text + "\" is not a MAC address (xx:xx:xx:xx:xx:xx)");
+  }
+  std::copy(parts.begin(), parts.end(), bytes.begin());
+  return bytes;
+}
+
 Result<Link> parse_link(const nlmsghdr* nlh) {
   if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(ifinfomsg)) {
     return Error(EBADMSG, "malformed link message");
@@ -48,6 +62,7 @@ Result<Link> parse_link(const nlmsghdr* nlh) {
   link.lower_up = (ifi->ifi_flags & IFF_LOWER_UP) != 0;
   link.master = static_cast<int>(attr_u32(attrs[IFLA_MASTER]).value_or(0));
   link.mac = format_mac(attrs[IFLA_ADDRESS]);
+  link.alias = attr_string(attrs[IFLA_IFALIAS]).value_or("");
   if (attrs[IFLA_LINKINFO] != nullptr) {
     const auto info = detail::parse_nested<IFLA_INFO_MAX + 1>(attrs[IFLA_LINKINFO]);
     link.kind = attr_string(info[IFLA_INFO_KIND]).value_or("");
@@ -93,6 +108,12 @@ Status set_flags_up(RtnlSocket& nl, std::string_view name, bool up) {
 }
 
 }  // namespace
+
+std::string hashed_link_name(std::string_view prefix, std::string_view key) {
+  std::array<char, 9> hex{};
+  std::snprintf(hex.data(), hex.size(), "%08x", static_cast<unsigned>(std::hash<std::string_view>{}(key)));
+  return std::string(prefix) + hex.data();
+}
 
 Status check_link_name(std::string_view name) {
   const std::string quoted = "interface name \"" + std::string(name) + "\"";
@@ -141,6 +162,22 @@ Status set_link_down(RtnlSocket& nl, std::string_view name) { return set_flags_u
 Status set_link_mtu(RtnlSocket& nl, std::string_view name, uint32_t mtu) {
   const std::string what = "set MTU of link " + std::string(name) + " to " + std::to_string(mtu) + nl.where();
   return change_link(nl, name, what, [&](Message& msg, ifinfomsg*) { mnl_attr_put_u32(msg.get(), IFLA_MTU, mtu); });
+}
+
+Status set_link_mac(RtnlSocket& nl, std::string_view name, std::string_view mac) {
+  const std::string what = "set MAC address of link " + std::string(name) + " to " + std::string(mac) + nl.where();
+  BERTH_ASSIGN(const auto bytes, parse_mac(mac).context(what));
+  return change_link(nl, name, what, [&](Message& msg, ifinfomsg*) {
+    mnl_attr_put(msg.get(), IFLA_ADDRESS, bytes.size(), bytes.data());
+  });
+}
+
+Status set_link_alias(RtnlSocket& nl, std::string_view name, std::string_view alias) {
+  const std::string what = "set alias of link " + std::string(name) + " to \"" + std::string(alias) + "\"" + nl.where();
+  if (alias.size() > 255) return Error(EINVAL, what + ": longer than 255 bytes");
+  return change_link(nl, name, what, [&](Message& msg, ifinfomsg*) {
+    mnl_attr_put_strz(msg.get(), IFLA_IFALIAS, std::string(alias).c_str());
+  });
 }
 
 Status set_link_master(RtnlSocket& nl, std::string_view name, std::string_view master) {

@@ -28,7 +28,12 @@ struct Link {
   bool lower_up = false;  // carrier (IFF_LOWER_UP): a veth whose peer is up, a bridge with a port
   int master = 0;         // the index of the bridge it is a port of; 0 when none
   std::string mac;        // "02:42:ac:11:00:02"; empty for devices without one
+  std::string alias;      // IFLA_IFALIAS: a note its owner left on it; empty when none
 };
+
+// `prefix` and 8 hex digits of a hash of `key`: a stable link name per container id
+// ("berthv1a2b3c4d"). Keep `prefix` at most 7 characters so that it fits.
+std::string hashed_link_name(std::string_view prefix, std::string_view key);
 
 // Why `name` cannot name a link (empty, longer than 15, '/', ':', whitespace, "." or "..").
 Status check_link_name(std::string_view name);
@@ -40,6 +45,10 @@ Result<std::vector<Link>> list_links(RtnlSocket& nl);
 Status set_link_up(RtnlSocket& nl, std::string_view name);
 Status set_link_down(RtnlSocket& nl, std::string_view name);
 Status set_link_mtu(RtnlSocket& nl, std::string_view name, uint32_t mtu);
+// Sets the hardware address of `name`; `mac` as Link::mac writes it ("02:42:ac:11:00:02").
+Status set_link_mac(RtnlSocket& nl, std::string_view name, std::string_view mac);
+// Sets the alias of `name` (at most 255 bytes): who made the link and for what.
+Status set_link_alias(RtnlSocket& nl, std::string_view name, std::string_view alias);
 // Makes `name` a port of the bridge `master`.
 Status set_link_master(RtnlSocket& nl, std::string_view name, std::string_view master);
 // Takes `name` out of its bridge (a no-op when it has none).

@@ -87,6 +87,28 @@ TEST(Links, BadNamesInACreateAreReportedWithTheOperation) {
             "create bridge berth-much-too-long: interface name \"berth-much-too-long\": longer than 15 characters");
 }
 
+TEST(Links, MalformedMacAndOverlongAliasAreRefusedBeforeTheKernelSeesThem) {
+  RtnlSocket nl = host_socket();
+  Status mac = set_link_mac(nl, "lo", "02:42:ac:11:00");
+  ASSERT_FALSE(mac.ok());
+  EXPECT_EQ(
+      mac.error().message(),
+      "set MAC address of link lo to 02:42:ac:11:00: \"02:42:ac:11:00\" is not a MAC address (xx:xx:xx:xx:xx:xx)");
+  EXPECT_FALSE(set_link_mac(nl, "lo", "02:42:ac:11:00:0g").ok());
+  Status alias = set_link_alias(nl, "lo", std::string(256, 'a'));
+  ASSERT_FALSE(alias.ok());
+  EXPECT_NE(alias.error().message().find("longer than 255 bytes"), std::string::npos) << alias.error().message();
+}
+
+TEST(Links, HashedNamesAreStablePerKeyAndFitAnInterfaceName) {
+  const std::string name = hashed_link_name("berthv", "container-1");
+  EXPECT_EQ(name, hashed_link_name("berthv", "container-1"));
+  EXPECT_NE(name, hashed_link_name("berthv", "container-2"));
+  EXPECT_EQ(name.rfind("berthv", 0), 0U);
+  EXPECT_EQ(name.size(), kMaxLinkNameLength - 1);
+  EXPECT_TRUE(check_link_name(name).ok());
+}
+
 TEST(Addresses, LoopbackHasItsAddress) {
   RtnlSocket nl = host_socket();
   auto addrs = list_addresses(nl, "lo");

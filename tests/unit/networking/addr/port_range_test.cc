@@ -1,13 +1,13 @@
 // Port allotments as written ("31000-31009,8080"): what parses, what is refused and with which
 // message, how ranges print, and which ports they contain or share.
-#include "isolators/ports/port_ranges.h"
+#include "networking/addr/port_range.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace berth::isolators::ports {
+namespace berth::networking {
 namespace {
 
 std::vector<std::pair<int, int>> pairs(const std::vector<PortRange>& ranges) {
@@ -93,4 +93,4 @@ TEST(PortRanges, OverlapIsFoundOnASharedPortOnly) {
 }
 
 }  // namespace
-}  // namespace berth::isolators::ports
+}  // namespace berth::networking

@@ -1,10 +1,10 @@
-#include "isolators/ports/port_ranges.h"
+#include "networking/addr/port_range.h"
 
 #include <algorithm>
 
 #include "common/strings.h"
 
-namespace berth::isolators::ports {
+namespace berth::networking {
 namespace {
 
 std::optional<uint16_t> parse_port(std::string_view s) {
@@ -68,10 +68,10 @@ std::optional<std::pair<PortRange, PortRange>> find_overlap(const std::vector<Po
                                                             const std::vector<PortRange>& b) {
   for (const auto& x : a) {
     for (const auto& y : b) {
-      if (x.begin <= y.end && y.begin <= x.end) return std::pair{x, y};
+      if (x.overlaps(y)) return std::pair{x, y};
     }
   }
   return std::nullopt;
 }
 
-}  // namespace berth::isolators::ports
+}  // namespace berth::networking

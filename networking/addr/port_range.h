@@ -1,6 +1,6 @@
-// Port allotments as people write them ("31000-31009,8080") and as the ports isolator tests
-// them: parse, validate, format, containment and overlap. Pure functions on values: they never
-// touch the kernel, a socket or any state.
+// Ranges of host ports as people write them ("31000-31009,8080") and as the ports isolator
+// and the shared-IP network allot them: parse, validate, format, containment and overlap.
+// Pure functions on values: they never touch the kernel, a socket or any state.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +10,23 @@
 #include <utility>
 #include <vector>
 
-#include "common/result.h"
-#include "isolators/isolator.h"
+#include <cereal/cereal.hpp>
 
-namespace berth::isolators::ports {
+#include "common/result.h"
+
+namespace berth::networking {
+
+// An inclusive range of host ports ("31000-31009"); a single port has begin == end.
+struct PortRange {
+  uint16_t begin = 0, end = 0;
+  [[nodiscard]] bool contains(uint16_t port) const { return port >= begin && port <= end; }
+  [[nodiscard]] bool overlaps(const PortRange& other) const { return begin <= other.end && other.begin <= end; }
+  friend bool operator==(const PortRange&, const PortRange&) = default;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(CEREAL_NVP(begin), CEREAL_NVP(end));
+  }
+};
 
 // "31000-31009,8080": comma-separated ranges, a single port being a range of one; spaces
 // around an item are allowed; "" is no ports. Every range is validated.
@@ -33,4 +46,4 @@ bool ranges_contain(const std::vector<PortRange>& ranges, uint16_t port);
 std::optional<std::pair<PortRange, PortRange>> find_overlap(const std::vector<PortRange>& a,
                                                             const std::vector<PortRange>& b);
 
-}  // namespace berth::isolators::ports
+}  // namespace berth::networking
