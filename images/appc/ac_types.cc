@@ -60,9 +60,7 @@ std::string image_id(const Digest& sha512) { return "sha512-" + sha512.hex(); }
 
 Result<std::string> parse_image_id(std::string_view text) {
   constexpr std::string_view kPrefix = "sha512-";
-  auto bad = [&](const std::string& why) {
-    return Error(EINVAL, "image ID \"" + std::string(text) + "\": " + why);
-  };
+  auto bad = [&](const std::string& why) { return Error(EINVAL, "image ID \"" + std::string(text) + "\": " + why); };
   if (!text.starts_with(kPrefix)) return bad("must start with \"sha512-\" (the only hash AppC allows)");
   std::string_view hex = text.substr(kPrefix.size());
   if (!is_lower_hex(hex)) return bad("the hash must be lowercase hex digits");

@@ -25,10 +25,10 @@ struct AciLimits {
 };
 
 struct AciContents {
-  Digest id;                // sha512 of the uncompressed tar
-  Digest diff_id;           // sha256 of the same bytes
-  uint64_t tar_bytes = 0;   // the uncompressed tar's size
-  std::string manifest;     // the `manifest` file, unparsed
+  Digest id;                     // sha512 of the uncompressed tar
+  Digest diff_id;                // sha256 of the same bytes
+  uint64_t tar_bytes = 0;        // the uncompressed tar's size
+  std::string manifest;          // the `manifest` file, unparsed
   uint64_t ignored_entries = 0;  // entries outside manifest and rootfs/ (not rendered)
   LayerCompression compression = LayerCompression::kNone;
 };

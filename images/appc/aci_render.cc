@@ -55,7 +55,8 @@ class RenderOrder {
     }
     const auto& deps = image.manifest.dependencies;
     for (size_t i = 0; i < deps.size(); ++i) {
-      std::string what = image.manifest.name + ": dependencies[" + std::to_string(i) + "] \"" + deps[i].image_name + "\"";
+      std::string what =
+          image.manifest.name + ": dependencies[" + std::to_string(i) + "] \"" + deps[i].image_name + "\"";
       BERTH_ASSIGN(AciImage dep, resolve_dependency(store_, deps[i], fetch_).context(what));
       BERTH_TRY(add(dep, depth + 1).context(what));
     }

@@ -30,7 +30,7 @@ struct AciImage {
 };
 
 struct AciImportOptions {
-  std::string expected_id;  // hex, maybe truncated (a dependency's imageID): anything else is refused
+  std::string expected_id;    // hex, maybe truncated (a dependency's imageID): anything else is refused
   std::string expected_name;  // when set, the manifest's name must be this (discovery)
   Labels expected_labels;     // and its labels must match these
   uint64_t max_tar_bytes = 64ULL << 30;

@@ -103,13 +103,16 @@ Result<std::vector<std::string>> candidate_urls(const std::string& name, const L
   if (!options.meta_discovery) return urls;
   auto page = get("https://" + name + "?ac-discovery=1", options, {});
   if (!page || page->status / 100 != 2) {
-    log::debug("meta discovery for " + name + ": " + (page ? "HTTP " + std::to_string(page->status) : page.error().message()));
+    log::debug("meta discovery for " + name + ": " +
+               (page ? "HTTP " + std::to_string(page->status) : page.error().message()));
     return urls;
   }
   for (const std::string& tmpl : meta_discovery_templates(page->body, name)) {
     auto filled = fill_template(tmpl, name, labels, "aci");
-    if (filled) urls.push_back(*filled);
-    else log::debug("meta discovery for " + name + ": " + filled.error().message());
+    if (filled)
+      urls.push_back(*filled);
+    else
+      log::debug("meta discovery for " + name + ": " + filled.error().message());
   }
   return urls;
 }
@@ -145,10 +148,14 @@ Result<std::string> fill_template(const std::string& tmpl, const std::string& na
     out += tmpl.substr(pos, open - pos);
     std::string key = tmpl.substr(open + 1, close - open - 1);
     auto label = labels.find(key);
-    if (key == "name") out += name;
-    else if (key == "ext") out += ext;
-    else if (label != labels.end()) out += label->second;
-    else return Error(EINVAL, "template \"" + tmpl + "\": no value for {" + key + "}");
+    if (key == "name")
+      out += name;
+    else if (key == "ext")
+      out += ext;
+    else if (label != labels.end())
+      out += label->second;
+    else
+      return Error(EINVAL, "template \"" + tmpl + "\": no value for {" + key + "}");
     pos = close + 1;
   }
   return out + tmpl.substr(std::min(pos, tmpl.size()));
@@ -165,7 +172,8 @@ std::vector<std::string> meta_discovery_templates(const std::string& html, const
     parts.erase(std::remove(parts.begin(), parts.end(), std::string()), parts.end());
     if (parts.size() == 2 && name.starts_with(parts[0])) found.emplace_back(parts[0], parts[1]);
   }
-  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   std::vector<std::string> out;
   for (auto& f : found) out.push_back(std::move(f.second));
   return out;

@@ -45,9 +45,8 @@ Result<Labels> parse_labels(const JsonNode& list) {
 Status check_ac_version(const JsonNode& node, const std::string& version) {
   std::string core = version.substr(0, version.find_first_of("-+"));
   auto parts = split(core, '.');
-  bool numeric = parts.size() == 3 && std::all_of(parts.begin(), parts.end(), [](const std::string& p) {
-                   return parse_uint(p).has_value();
-                 });
+  bool numeric = parts.size() == 3 && std::all_of(parts.begin(), parts.end(),
+                                                  [](const std::string& p) { return parse_uint(p).has_value(); });
   if (!numeric) return node.error("\"" + version + "\" is not a semantic version (MAJOR.MINOR.PATCH)");
   if (parts[0] != "0") return node.error("version " + version + " is not in the AppC 0.x series berth reads");
   return ok();
@@ -106,10 +105,10 @@ Result<std::vector<T>> parse_list(const JsonNode& parent, std::string_view key,
 }
 
 Status check_environment_name(std::string_view field, std::string_view name) {
-  bool valid = !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
-               std::all_of(name.begin(), name.end(), [](char c) {
-                 return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-               });
+  bool valid =
+      !name.empty() && !(name[0] >= '0' && name[0] <= '9') && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      });
   if (valid) return ok();
   return Error(EINVAL, std::string(field) + ": \"" + std::string(name) +
                            "\" is not an environment variable name (letters, digits and '_', not starting with "

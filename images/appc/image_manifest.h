@@ -34,7 +34,7 @@ struct App {
   std::vector<std::string> exec;  // exec[0] is absolute
   std::string user;
   std::string group;
-  std::string working_directory;                                // "" means "/"
+  std::string working_directory;                                 // "" means "/"
   std::vector<std::pair<std::string, std::string>> environment;  // in manifest order
   std::vector<MountPoint> mount_points;
   std::vector<Port> ports;

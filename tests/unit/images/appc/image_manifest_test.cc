@@ -82,8 +82,7 @@ TEST(ImageManifest, AppBecomesTheContainerDefaults) {
   EXPECT_EQ(d.env, (std::vector<std::string>{"REDUCE_WORKER_DEBUG=true"}));
   EXPECT_EQ(d.working_dir, "/opt/work");
   EXPECT_EQ(d.user, "100:300");
-  EXPECT_EQ(d.exposed_ports,
-            (std::vector<std::string>{"20000/tcp", "20001/tcp", "20002/tcp", "4000/tcp"}));
+  EXPECT_EQ(d.exposed_ports, (std::vector<std::string>{"20000/tcp", "20001/tcp", "20002/tcp", "4000/tcp"}));
   EXPECT_EQ(d.volumes, (std::vector<std::string>{"/var/lib/work"}));
   EXPECT_EQ(d.labels.at("version"), "1.0.0");
   EXPECT_EQ(d.labels.at("appc.name"), "example.com/reduce-worker");
