@@ -48,7 +48,10 @@ ImageRecord record_for(const AciContents& aci, const ImageManifest& manifest, co
 }
 
 void log_warnings(const std::string& what, const AciContents& aci, const ImageManifest& manifest) {
-  for (const std::string& w : manifest.warnings) log::warn(what + ": " + w);
+  for (const std::string& w : manifest.warnings) {
+    std::string line = what;
+    log::warn(line.append(": ").append(w));
+  }
   if (aci.ignored_entries != 0) {
     log::warn(what + ": " + std::to_string(aci.ignored_entries) +
               " entries outside manifest and rootfs/ are not part of the image and are ignored");

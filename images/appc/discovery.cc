@@ -93,6 +93,10 @@ Result<std::optional<UniqueFd>> download(const ContentStore& store, const std::s
   return std::optional<UniqueFd>(std::move(fd));
 }
 
+Error no_value(const std::string& tmpl, const std::string& key) {
+  return Error(EINVAL, "template \"" + tmpl + "\": no value for {" + key + "}");
+}
+
 Result<std::vector<std::string>> candidate_urls(const std::string& name, const Labels& labels,
                                                 const DiscoveryOptions& options) {
   Labels simple = labels;
@@ -148,14 +152,15 @@ Result<std::string> fill_template(const std::string& tmpl, const std::string& na
     out += tmpl.substr(pos, open - pos);
     std::string key = tmpl.substr(open + 1, close - open - 1);
     auto label = labels.find(key);
-    if (key == "name")
+    if (key == "name") {
       out += name;
-    else if (key == "ext")
+    } else if (key == "ext") {
       out += ext;
-    else if (label != labels.end())
+    } else if (label != labels.end()) {
       out += label->second;
-    else
-      return Error(EINVAL, "template \"" + tmpl + "\": no value for {" + key + "}");
+    } else {
+      return no_value(tmpl, key);
+    }
     pos = close + 1;
   }
   return out + tmpl.substr(std::min(pos, tmpl.size()));
@@ -175,6 +180,7 @@ std::vector<std::string> meta_discovery_templates(const std::string& html, const
   std::stable_sort(found.begin(), found.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   std::vector<std::string> out;
+  out.reserve(found.size());
   for (auto& f : found) out.push_back(std::move(f.second));
   return out;
 }
@@ -194,7 +200,9 @@ Result<AciImage> discover_and_import(ContentStore& store, const std::string& nam
       tried += (tried.empty() ? "" : ", ") + url;
       continue;
     }
-    log::warn(what + ": the signature " + url + ".asc is not verified (berth does not check AppC signatures)");
+    std::string unsigned_note = what;
+    unsigned_note += ": the signature " + url + ".asc is not verified (berth does not check AppC signatures)";
+    log::warn(unsigned_note);
     AciImportOptions import{.expected_id = expected_id, .expected_name = name, .expected_labels = labels};
     return import_aci(store, fd->get(), url, import).context(what);
   }

@@ -19,7 +19,7 @@ Result<NameValues> parse_name_values(const JsonNode& list, NameCheck check) {
   NameValues out;
   std::set<std::string> seen;
   for (const auto& item : items) {
-    if (!item.is_object()) return item.error("must be an object with \"name\" and \"value\"");
+    if (!item.is_object()) return item.error(R"(must be an object with "name" and "value")");
     auto name_node = item.field("name");
     if (!name_node) return item.error("\"name\" is required");
     BERTH_ASSIGN(std::string name, name_node->as_string());
@@ -82,7 +82,7 @@ Result<MountPoint> parse_mount_point(const JsonNode& node) {
   BERTH_ASSIGN(m.name, node.optional_string("name"));
   BERTH_TRY(check_ac_name(node.path() + ".name", m.name));
   BERTH_ASSIGN(m.path, node.optional_string("path"));
-  if (!m.path.starts_with('/')) return node.error("\"path\" must be an absolute path, not \"" + m.path + "\"");
+  if (!m.path.starts_with('/')) return node.error(R"("path" must be an absolute path, not ")" + m.path + "\"");
   if (auto ro = node.field("readOnly")) {
     BERTH_ASSIGN(m.read_only, ro->as_bool());
   }
@@ -127,7 +127,7 @@ Status parse_exec_and_identity(const JsonNode& node, App& app) {
   if (app.group.empty()) return node.error("\"group\" is required");
   BERTH_ASSIGN(app.working_directory, node.optional_string("workingDirectory"));
   if (!app.working_directory.empty() && !app.working_directory.starts_with('/')) {
-    return node.error("\"workingDirectory\" must be an absolute path, not \"" + app.working_directory + "\"");
+    return node.error(R"("workingDirectory" must be an absolute path, not ")" + app.working_directory + "\"");
   }
   return ok();
 }
@@ -149,7 +149,8 @@ Result<App> parse_app(const JsonNode& node, std::vector<std::string>& warnings) 
       warnings.push_back(item.path() + ": isolator \"" + name + "\" is ignored (berth sets limits itself)");
     }
   }
-  if (node.field("eventHandlers")) warnings.push_back("app.eventHandlers: ignored (berth runs no pre-start/post-stop)");
+  if (node.field("eventHandlers"))
+    warnings.emplace_back("app.eventHandlers: ignored (berth runs no pre-start/post-stop)");
   return app;
 }
 
@@ -183,7 +184,7 @@ Result<std::vector<std::string>> parse_whitelist(const JsonNode& list) {
 Status parse_header(const JsonNode& root, ImageManifest& m) {
   BERTH_ASSIGN(std::string kind, root.optional_string("acKind"));
   if (kind != "ImageManifest") {
-    return Error(EINVAL, "acKind: must be \"ImageManifest\", not \"" + kind + "\"");
+    return Error(EINVAL, R"(acKind: must be "ImageManifest", not ")" + kind + "\"");
   }
   auto version = root.field("acVersion");
   if (!version) return Error(EINVAL, "acVersion: required");
@@ -229,7 +230,10 @@ ContainerDefaults container_defaults(const ImageManifest& manifest) {
   const App& app = *manifest.app;
   d.entrypoint = app.exec;
   d.cmd = std::vector<std::string>{};  // exec is the whole command line: nothing to append
-  for (const auto& [name, value] : app.environment) d.env.push_back(name + "=" + value);
+  for (const auto& [name, value] : app.environment) {
+    d.env.push_back(name);
+    d.env.back().append("=").append(value);
+  }
   d.working_dir = app.working_directory.empty() ? "/" : app.working_directory;
   d.user = app.user + ":" + app.group;
   std::set<std::string> exposed;

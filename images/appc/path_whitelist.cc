@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <map>
@@ -133,9 +134,10 @@ Result<std::string> whiteout_tar(const Tree& tree, const std::vector<std::string
     // The parents, with their owner and mode from below: the upper copy is what overlay shows.
     std::vector<std::string> parents;
     for (std::string p = parent; !p.empty() && !dirs_written.contains(p); p = parent_of(p)) parents.push_back(p);
-    for (auto it = parents.rbegin(); it != parents.rend(); ++it) {
-      tar.directory(*it, tree.at(*it).st);
-      dirs_written.insert(*it);
+    std::reverse(parents.begin(), parents.end());  // outermost first
+    for (const std::string& p : parents) {
+      tar.directory(p, tree.at(p).st);
+      dirs_written.insert(p);
     }
     tar.empty_file(child(parent, ".wh." + path.substr(parent.empty() ? 0 : parent.size() + 1)));
   }

@@ -76,7 +76,7 @@ Result<Snapshotter> Snapshotter::open(const std::string& root, SnapshotBackend b
   for (const char* sub : {"layers", "containers", "locks", "tmp"}) {
     BERTH_TRY(mkdir_p(path_join(root, sub), 0700));
   }
-  Snapshotter s(root, backend, policy);
+  Snapshotter s(root, backend, std::move(policy));
   // tmp/<hex>-XXXXXX whose layer lock is free belongs to a process that died mid-unpack.
   BERTH_ASSIGN(auto leftovers, list_dir(path_join(root, "tmp")));
   for (const auto& name : leftovers) {

@@ -63,7 +63,7 @@ class Snapshotter {
 
  private:
   Snapshotter(std::string root, SnapshotBackend backend, UnpackPolicy policy)
-      : root_(std::move(root)), backend_(backend), policy_(policy) {}
+      : root_(std::move(root)), backend_(backend), policy_(std::move(policy)) {}
   Result<UniqueFd> lock_layer(const std::string& hex, int how) const;
   Status unpack_new_layer(const LayerSource& layer, const std::string& hex);
   Result<UniqueFd> ensure_layer_shared(const LayerSource& layer);

@@ -107,12 +107,14 @@ class AppcImages : public ::testing::Test {
       RunResult cp = run_cmd({"cp", "-a", template_dir_ + "/rootfs/.", src + "/rootfs/"});
       EXPECT_TRUE(cp.ok()) << cp;
     }
+    const std::string rootfs = src + "/rootfs/";
     for (const auto& [path, content] : files) {
-      EXPECT_TRUE(mkdir_p(dirname_of(src + "/rootfs/" + path), 0755));
-      EXPECT_TRUE(write_file(src + "/rootfs/" + path, content));
+      const std::string file = path_join(rootfs, path);
+      EXPECT_TRUE(mkdir_p(dirname_of(file), 0755));
+      EXPECT_TRUE(write_file(file, content));
     }
     EXPECT_TRUE(write_file(src + "/manifest", manifest));
-    const std::string out = tmp_.path() + "/" + label + ".aci";
+    std::string out = tmp_.path() + "/" + label + ".aci";
     std::vector<std::string> argv = {"actool", "build", "--owner-root"};
     if (!compress) argv.emplace_back("--no-compression");
     argv.insert(argv.end(), {src, out});
