@@ -185,6 +185,14 @@ class AppcImages : public ::testing::Test {
     return r;
   }
 
+  // Runs `top` rendered: checks what it prints and how many layers made its root.
+  void expect_output(const AciImage& top, const std::string& expected, size_t layers) {
+    RunResult r = run_rendered(top);
+    EXPECT_TRUE(r.ok()) << r;
+    EXPECT_EQ(r.out, expected) << r;
+    EXPECT_EQ(rendered_layers_, layers);
+  }
+
   TempDir tmp_{"berth-it-appc-"};
   std::string template_dir_;
   std::optional<ContentStore> store_;
@@ -214,10 +222,7 @@ TEST_F(AppcImages, ImportedAciIsFoundByNameLabelsAndIdAndRunsAsAContainer) {
   ASSERT_TRUE(again) << again.error().message();
   EXPECT_EQ(blob_count(), 2U) << "the ACI and its manifest, once";
 
-  RunResult r = run_rendered(*image);
-  EXPECT_TRUE(r.ok()) << r;
-  EXPECT_EQ(r.out, "from-the-aci\nbase-layer\n") << r;
-  EXPECT_EQ(rendered_layers_, 1U);
+  expect_output(*image, "from-the-aci\nbase-layer\n", 1);
 }
 
 TEST_F(AppcImages, DependentAciRendersItsDependencyBelowIt) {
@@ -233,10 +238,7 @@ TEST_F(AppcImages, DependentAciRendersItsDependencyBelowIt) {
   ASSERT_EQ(order->size(), 2U);
   EXPECT_EQ((*order)[0].id, base->id);
   EXPECT_EQ((*order)[1].id, app->id);
-  RunResult r = run_rendered(*app);
-  EXPECT_TRUE(r.ok()) << r;
-  EXPECT_EQ(r.out, "app-layer\nbase-layer\n/bin/busybox\n") << r;
-  EXPECT_EQ(rendered_layers_, 2U);
+  expect_output(*app, "app-layer\nbase-layer\n/bin/busybox\n", 2);
 }
 
 TEST_F(AppcImages, PathWhitelistHidesDependencyFilesItDoesNotName) {
@@ -246,10 +248,8 @@ TEST_F(AppcImages, PathWhitelistHidesDependencyFilesItDoesNotName) {
       import_aci_file(*store_, app_aci("narrow", R"({"imageName": "berth.test/busybox"})",
                                        R"(, "pathWhitelist": ["/bin/", "/etc/app-marker", "/proc", "/dev", "/sys"])"));
   ASSERT_TRUE(app) << app.error().message();
-  RunResult r = run_rendered(*app);
-  EXPECT_TRUE(r.ok()) << r;
-  EXPECT_EQ(r.out, "narrow-layer\n/bin/busybox\n") << "base-marker is not whitelisted: " << r;
-  EXPECT_EQ(rendered_layers_, 3U) << "base, app, and the whiteouts of the whitelist";
+  // base-marker is not whitelisted; three layers: base, app, and the whitelist's whiteouts.
+  expect_output(*app, "narrow-layer\n/bin/busybox\n", 3);
 }
 
 TEST_F(AppcImages, MissingDependencyIsDiscoveredOnALoopbackHttpServer) {
