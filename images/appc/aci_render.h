@@ -21,7 +21,7 @@ using DependencyFetcher = std::function<Result<AciImage>(const Dependency& depen
 Result<std::vector<AciImage>> resolve_render_order(ContentStore& store, const AciImage& top,
                                                    const DependencyFetcher& fetch = {});
 
-// The snapshot layer of one stored ACI.
+// The snapshot layer of one stored ACI; it reads the blob from `store`, which must outlive it.
 LayerSource layer_source(const ContentStore& store, const AciImage& image);
 
 // One layer per image of `order` and, above each image with a pathWhitelist, a layer of
