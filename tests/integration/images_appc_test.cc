@@ -19,6 +19,7 @@
 #include "common/strings.h"
 #include "images/appc/aci_render.h"
 #include "images/appc/discovery.h"
+#include "images/store/gc.h"
 #include "tests/integration/support/fixture.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
@@ -123,9 +124,9 @@ class AppcImages : public ::testing::Test {
     return out;
   }
 
-  std::string base_aci(bool compress = true) {
-    return build_aci("base",
-                     manifest_json("berth.test/busybox", "1.0.0",
+  std::string base_aci(bool compress = true, const std::string& version = "1.0.0") {
+    return build_aci("base-" + version,
+                     manifest_json("berth.test/busybox", version,
                                    R"(, "app": {"exec": ["/bin/sh", "-c", "echo from-the-aci; cat /etc/base-marker"],
                                        "user": "0", "group": "0", "environment": [{"name": "GREETING", "value": "hi"}]})"),
                      {{"etc/base-marker", "base-layer\n"}}, true, compress);
@@ -199,8 +200,7 @@ class AppcImages : public ::testing::Test {
   size_t rendered_layers_ = 0;
 };
 
-TEST_F(AppcImages, ImportedAciIsFoundByNameLabelsAndIdAndRunsAsAContainer) {
-  skip_unless_root();
+TEST_F(AppcImages, ImportedAciIsFoundByNameLabelsAndIdAndKeptByGarbageCollection) {
   const std::string aci = base_aci();
   auto image = import_aci_file(*store_, aci);
   ASSERT_TRUE(image) << image.error().message();
@@ -222,6 +222,28 @@ TEST_F(AppcImages, ImportedAciIsFoundByNameLabelsAndIdAndRunsAsAContainer) {
   ASSERT_TRUE(again) << again.error().message();
   EXPECT_EQ(blob_count(), 2U) << "the ACI and its manifest, once";
 
+  // Without a version label the greatest version wins, compared as numbers.
+  auto newer = import_aci_file(*store_, base_aci(true, "1.10.0"));
+  ASSERT_TRUE(newer) << newer.error().message();
+  ASSERT_TRUE(import_aci_file(*store_, base_aci(true, "1.9.0")));
+  auto latest = images::appc::find_aci(*store_, "berth.test/busybox", {});
+  ASSERT_TRUE(latest && *latest);
+  EXPECT_EQ((*latest)->id, newer->id);
+
+  auto pruned = images::prune(*store_);
+  ASSERT_TRUE(pruned) << pruned.error().message();
+  EXPECT_TRUE(pruned->removed.empty()) << "the image record roots the ACI and its manifest";
+  ASSERT_TRUE(images::remove_image_record(*store_, image->id_text()));
+  pruned = images::prune(*store_);
+  ASSERT_TRUE(pruned) << pruned.error().message();
+  EXPECT_EQ(pruned->removed.size(), 2U);
+  EXPECT_FALSE(store_->has(image->id));
+}
+
+TEST_F(AppcImages, ImportedAciRunsAsAContainerFromItsSnapshot) {
+  skip_unless_root();
+  auto image = import_aci_file(*store_, base_aci());
+  ASSERT_TRUE(image) << image.error().message();
   expect_output(*image, "from-the-aci\nbase-layer\n", 1);
 }
 
