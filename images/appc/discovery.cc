@@ -32,16 +32,26 @@ Result<Url> aliased(Url url, const DiscoveryOptions& options) {
   return url;
 }
 
-// GETs `text` over HTTPS; where plain HTTP is allowed, falls back to it when no TLS answer came.
+bool plain_http_allowed(const Url& url, const DiscoveryOptions& options) {
+  return options.allow_insecure_http || registry::is_loopback_host(url.host);
+}
+
+Status check_scheme(const Url& url, const DiscoveryOptions& options) {
+  if (url.scheme != "http" || plain_http_allowed(url, options)) return ok();
+  return Error(EPERM, "plain HTTP to " + url.host + " is not allowed (only loopback, or when insecure)");
+}
+
+// GETs `text` over HTTPS; where plain HTTP is allowed, falls back to it when no TLS answer
+// came. Redirects are held to the same rule.
 Result<HttpResponse> get(const std::string& text, const DiscoveryOptions& options, const registry::BodySink& sink) {
   BERTH_ASSIGN(Url parsed, Url::parse(text));
   bool had_port = options.host_aliases.contains(parsed.host);
   BERTH_ASSIGN(Url url, aliased(parsed, options));
-  bool http_allowed = options.allow_insecure_http || registry::is_loopback_host(url.host);
-  if (url.scheme == "http" && !http_allowed) {
-    return Error(EPERM, text + ": plain HTTP to " + url.host + " is not allowed (only loopback, or when insecure)");
-  }
-  HttpClient client(options.http);
+  BERTH_TRY(check_scheme(url, options).context(text));
+  bool http_allowed = plain_http_allowed(url, options);
+  registry::HttpOptions http = options.http;
+  http.check_redirect = [&options](const Url& next) { return check_scheme(next, options); };
+  HttpClient client(http);
   auto response = client.send(HttpRequest{.url = url}, sink);
   if (response || url.scheme == "http" || !http_allowed) return std::move(response).context("GET " + text);
   log::debug("GET " + text + " over HTTPS failed (" + response.error().message() + "); trying plain HTTP");

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -331,6 +332,22 @@ TEST_F(AppcImages, PlainHttpToANonLoopbackHostIsRefused) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("plain HTTP to 192.0.2.1 is not allowed"), std::string::npos)
       << r.error().message();
+
+  // Nor does a redirect from loopback lead there (a busybox httpd CGI answers 302).
+  ASSERT_TRUE(mkdir_p(served + "/moved", 0755));
+  ASSERT_TRUE(
+      write_file(served + "/moved/busybox",
+                 R"(<meta name="ac-discovery" content="berth.test/moved https://berth.test/cgi-bin/away?{name}">)"));
+  ASSERT_TRUE(mkdir_p(served + "/cgi-bin", 0755));
+  ASSERT_TRUE(write_file(served + "/cgi-bin/away",
+                         "#!/bin/sh\nprintf 'HTTP/1.0 302 Found\\r\\nLocation: http://192.0.2.1/x.aci\\r\\n\\r\\n'\n"));
+  ASSERT_EQ(::chmod((served + "/cgi-bin/away").c_str(), 0755), 0);
+  auto moved = images::appc::discover_and_import(*store_, "berth.test/moved/busybox", {{"version", "1"}}, options);
+  ASSERT_FALSE(moved);
+  EXPECT_NE(
+      moved.error().message().find("redirect to http://192.0.2.1:80/x.aci: plain HTTP to 192.0.2.1 is not allowed"),
+      std::string::npos)
+      << moved.error().message();
   EXPECT_EQ(blob_count(), 0U);
 }
 
