@@ -138,6 +138,9 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request, const BodySink
     const std::string location = response.header("location");
     if (location.empty()) return Error(EPROTO, r.method + " " + r.url.str() + ": redirect without a Location");
     BERTH_ASSIGN(auto next, r.url.resolve(location));
+    if (options_.check_redirect) {
+      BERTH_TRY(options_.check_redirect(next).context("redirect to " + next.str()));
+    }
     if (next.host_port() != r.url.host_port()) {
       // A blob store elsewhere (S3, a CDN) must not see the registry's credentials.
       std::erase_if(r.headers, [](const auto& h) { return ascii_lower(h.first) == "authorization"; });

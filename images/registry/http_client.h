@@ -38,11 +38,14 @@ struct HttpOptions {
   bool verify_tls = true;
   std::chrono::seconds timeout{30};  // per socket read or write
   int max_redirects = 5;
+  // Asked before a redirect is followed; an error stops the request (a caller that allows
+  // plain HTTP only to some hosts refuses a redirect elsewhere). Unset: all are followed.
+  std::function<Status(const Url& next)> check_redirect;
 };
 
 class HttpClient {
  public:
-  explicit HttpClient(HttpOptions options = {}) : options_(options) {}
+  explicit HttpClient(HttpOptions options = {}) : options_(std::move(options)) {}
   // An error when no answer came (resolve, connect, TLS, I/O); any HTTP status is an answer.
   [[nodiscard]] Result<HttpResponse> send(const HttpRequest& request, const BodySink& sink = {}) const;
 

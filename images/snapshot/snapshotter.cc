@@ -63,7 +63,9 @@ Result<UnpackResult> unpack_blob(const LayerSource& layer, const std::string& di
   if (!layer.open_blob) return Error(EINVAL, "layer " + layer.chain_id + ": no blob to unpack");
   BERTH_ASSIGN(UniqueFd blob, layer.open_blob());
   BERTH_ASSIGN(UniqueFd root, open_path(dir, O_PATH | O_DIRECTORY));
-  BERTH_ASSIGN(UnpackResult r, unpack_layer(blob.get(), root.get(), policy).context("layer " + layer.chain_id));
+  UnpackPolicy layer_policy = policy;
+  layer_policy.root_prefix = layer.root_prefix;
+  BERTH_ASSIGN(UnpackResult r, unpack_layer(blob.get(), root.get(), layer_policy).context("layer " + layer.chain_id));
   BERTH_TRY(check_diff_id(layer, r));
   return r;
 }
@@ -74,7 +76,7 @@ Result<Snapshotter> Snapshotter::open(const std::string& root, SnapshotBackend b
   for (const char* sub : {"layers", "containers", "locks", "tmp"}) {
     BERTH_TRY(mkdir_p(path_join(root, sub), 0700));
   }
-  Snapshotter s(root, backend, policy);
+  Snapshotter s(root, backend, std::move(policy));
   // tmp/<hex>-XXXXXX whose layer lock is free belongs to a process that died mid-unpack.
   BERTH_ASSIGN(auto leftovers, list_dir(path_join(root, "tmp")));
   for (const auto& name : leftovers) {

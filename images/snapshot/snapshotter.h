@@ -22,6 +22,7 @@ struct LayerSource {
   std::string diff_id;                          // "sha256:<hex>" of the uncompressed tar, checked; "" skips the check
   std::function<Result<UniqueFd>()> open_blob;  // the (compressed) layer blob, from its start
   std::string media_type;                       // the manifest's layer media type, checked against the blob; "" skips
+  std::string root_prefix;                      // UnpackPolicy::root_prefix: "rootfs" for an AppC image
 };
 
 // A mount to make, as containerd's mount.Mount: runtime/linux turns it into mount(2).
@@ -62,7 +63,7 @@ class Snapshotter {
 
  private:
   Snapshotter(std::string root, SnapshotBackend backend, UnpackPolicy policy)
-      : root_(std::move(root)), backend_(backend), policy_(policy) {}
+      : root_(std::move(root)), backend_(backend), policy_(std::move(policy)) {}
   Result<UniqueFd> lock_layer(const std::string& hex, int how) const;
   Status unpack_new_layer(const LayerSource& layer, const std::string& hex);
   Result<UniqueFd> ensure_layer_shared(const LayerSource& layer);

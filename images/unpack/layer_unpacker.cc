@@ -34,6 +34,25 @@ std::pair<std::string, std::string> split_parent(const std::string& path) {
 
 std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
 
+// Moves an entry beneath `prefix` to the layer root (hard link targets too); false for an
+// entry outside it, which the caller skips.
+Result<bool> rebase_on_prefix(TarEntry& e, const std::string& prefix) {
+  BERTH_ASSIGN(std::string path, detail::clean_entry_path(e.path));
+  if (path == prefix) {
+    e.path = ".";
+    return true;
+  }
+  if (!path.starts_with(prefix + "/")) return false;
+  e.path = path.substr(prefix.size() + 1);
+  if (e.type != TarType::kHardLink) return true;
+  BERTH_ASSIGN(std::string target, detail::clean_entry_path(e.link_target).context("hard link"));
+  if (!target.starts_with(prefix + "/")) {
+    return Error(EPERM, "hard link to \"" + e.link_target + "\" outside the layer root " + prefix + "/");
+  }
+  e.link_target = target.substr(prefix.size() + 1);
+  return true;
+}
+
 class Unpacker {
  public:
   Unpacker(int root_fd, const UnpackPolicy& policy) : root_fd_(root_fd), policy_(policy) {}
@@ -159,12 +178,16 @@ Result<UnpackResult> unpack_layer(ByteSource& blob, int root_fd, const UnpackPol
     auto next = tar.next();
     if (!next) return std::move(next).error().context("layer: after entry \"" + last + "\"");
     if (!*next) break;
-    const TarEntry& e = **next;
+    TarEntry& e = **next;
     if (++result.entries > policy.max_entries) {
       return Error(EFBIG, "layer: more than " + std::to_string(policy.max_entries) + " entries (the policy's limit)");
     }
-    BERTH_TRY(unpacker.entry(tar, e).context("layer entry \"" + e.path + "\""));
     last = e.path;
+    if (!policy.root_prefix.empty()) {
+      BERTH_ASSIGN(bool inside, rebase_on_prefix(e, policy.root_prefix).context("layer entry \"" + last + "\""));
+      if (!inside) continue;
+    }
+    BERTH_TRY(unpacker.entry(tar, e).context("layer entry \"" + last + "\""));
   }
   BERTH_TRY(unpacker.finish_dir_times().context("layer"));
   BERTH_ASSIGN(result.diff_id, stream.finish().context("layer: after the end-of-archive blocks"));

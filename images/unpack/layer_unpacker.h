@@ -33,6 +33,9 @@ struct UnpackPolicy {
   uint64_t max_header_bytes = 1 << 20;        // pax records + GNU long names of one entry
   uint64_t max_unpacked_bytes = 64ULL << 30;  // the uncompressed tar stream
   uint64_t max_entries = 1'000'000;
+  // When set ("rootfs" for an AppC image), the layer root is this directory of the archive:
+  // entries beneath it are unpacked relative to it, every other entry is skipped.
+  std::string root_prefix;
 };
 
 struct UnpackResult {
