@@ -62,6 +62,11 @@ Result<ImageRecord> record_for_manifest(const ContentStore& store, const Descrip
       parse_manifest(manifest_json, manifest_desc.media_type).context("manifest " + manifest_desc.digest.str()));
   BERTH_ASSIGN(std::string config_json, store.read_blob(manifest.config.digest));
   BERTH_ASSIGN(ImageConfig config, parse_image_config(config_json).context("config " + manifest.config.digest.str()));
+  return record_from(manifest_desc, manifest, config, name);
+}
+
+Result<ImageRecord> record_from(const Descriptor& manifest_desc, const Manifest& manifest, const ImageConfig& config,
+                                const std::string& name) {
   if (config.diff_ids.size() != manifest.layers.size()) {
     return Error(EINVAL, "image config " + manifest.config.digest.str() + " lists " +
                              std::to_string(config.diff_ids.size()) + " diff_ids for the manifest's " +

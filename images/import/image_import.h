@@ -10,6 +10,8 @@
 
 #include "common/result.h"
 #include "images/oci/descriptor.h"
+#include "images/oci/image_config.h"
+#include "images/oci/manifest.h"
 #include "images/oci/platform.h"
 #include "images/store/content_store.h"
 #include "images/store/image_record.h"
@@ -64,6 +66,9 @@ Result<ImageRecord> ingest_image(ImportTransaction& tx, const ContentStore& stor
 
 // The record of a stored manifest: config, layers with diff_ids and chain IDs.
 Result<ImageRecord> record_for_manifest(const ContentStore& store, const Descriptor& manifest, const std::string& name);
+// The same from a manifest and its config already parsed (a pull that has not stored them yet).
+Result<ImageRecord> record_from(const Descriptor& manifest_desc, const Manifest& manifest, const ImageConfig& config,
+                                const std::string& name);
 
 // "busybox" -> "docker.io/library/busybox:latest"; errors name the reference.
 Result<std::string> normalised_name(const std::string& name);

@@ -5,8 +5,11 @@
 
 #include <map>
 #include <memory>
+#include <set>
 
 #include "common/fd.h"
+#include "common/file.h"
+#include "common/path_beneath.h"
 #include "images/import/image_import.h"
 #include "images/oci/manifest.h"
 #include "images/reference/reference.h"
@@ -49,6 +52,20 @@ class Downloads {
     return r;
   }
 
+  // A fresh read-only fd on a downloaded blob (its own offset: readers do not meet).
+  Result<UniqueFd> reopen(const Digest& d) const {
+    auto f = files_.find(d.str());
+    if (f == files_.end()) return Error(ENOENT, "pull: " + d.str() + " was not downloaded");
+    UniqueFd fd(::open(fd_path(f->second.get()).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::from_errno("reopen the download of " + d.str());
+    return fd;
+  }
+
+  Result<std::string> read_text(const Digest& d) const {
+    BERTH_ASSIGN(UniqueFd fd, reopen(d));
+    return read_fd(fd.get());
+  }
+
   // The opener the import reads the blobs back through.
   BlobOpener opener() {
     return [this](const Descriptor& d) -> Result<ByteReader> {
@@ -72,6 +89,60 @@ Result<Descriptor> descriptor_of(const registry::FetchedManifest& m) {
   BERTH_ASSIGN(d.digest, Digest::parse(m.digest));
   d.size = m.body.size();
   return d;
+}
+
+// Where the blobs come from and what is done with them as they arrive.
+struct PullJob {
+  ContentStore& store;
+  registry::RegistryClient& client;
+  const Reference& ref;
+  const PullOptions& options;
+  Downloads& downloads;
+};
+
+// The image's layers with their diff_ids and chain IDs, before anything is ingested: the
+// config comes from the store or is downloaded first.
+Result<std::vector<LayerRecord>> layer_records(PullJob& job, const Descriptor& manifest_desc,
+                                               const Manifest& manifest) {
+  std::string config_json;
+  if (job.store.has(manifest.config.digest)) {
+    BERTH_ASSIGN(config_json, job.store.read_blob(manifest.config.digest));
+  } else {
+    BERTH_ASSIGN(auto request, job.downloads.request(manifest.config));
+    BERTH_TRY(job.client.blobs(job.ref.domain, job.ref.path, {request}, job.options.progress));
+    BERTH_ASSIGN(config_json, job.downloads.read_text(manifest.config.digest));
+  }
+  BERTH_ASSIGN(auto config, parse_image_config(config_json).context("config " + manifest.config.digest.str()));
+  BERTH_ASSIGN(auto record, record_from(manifest_desc, manifest, config, job.ref.str()));
+  return record.layers;
+}
+
+// Downloads what the store lacks (the config first when layers are handed on as they arrive).
+Status download_missing(PullJob& job, const Descriptor& manifest_desc, const Manifest& manifest) {
+  std::multimap<std::string, LayerRecord> ready;  // by blob digest: a blob may be several layers
+  std::set<std::string> requested;
+  if (job.options.layer_ready) {
+    BERTH_ASSIGN(auto layers, layer_records(job, manifest_desc, manifest));
+    for (auto& l : layers) ready.emplace(l.digest.str(), std::move(l));
+    requested.insert(manifest.config.digest.str());
+  }
+  std::vector<registry::BlobRequest> requests;
+  std::vector<Descriptor> blobs = {manifest.config};
+  blobs.insert(blobs.end(), manifest.layers.begin(), manifest.layers.end());
+  for (const auto& b : blobs) {
+    if (job.store.has(b.digest) || !requested.insert(b.digest.str()).second) continue;
+    BERTH_ASSIGN(auto r, job.downloads.request(b));
+    if (ready.contains(b.digest.str())) {
+      r.done = [&job, &ready, d = b.digest]() -> Status {
+        for (auto [it, end] = ready.equal_range(d.str()); it != end; ++it) {
+          BERTH_TRY(job.options.layer_ready(it->second, [&job, d] { return job.downloads.reopen(d); }));
+        }
+        return ok();
+      };
+    }
+    requests.push_back(std::move(r));
+  }
+  return job.client.blobs(job.ref.domain, job.ref.path, requests, job.options.progress);
 }
 
 }  // namespace
@@ -103,16 +174,8 @@ Result<ImageRecord> pull_image(ContentStore& store, registry::RegistryClient& cl
   }
   BERTH_ASSIGN(auto manifest, parse_manifest(manifest_text, manifest_desc.media_type));
 
-  // Config and layers the store lacks, in parallel.
-  std::vector<registry::BlobRequest> requests;
-  std::vector<Descriptor> blobs = {manifest.config};
-  blobs.insert(blobs.end(), manifest.layers.begin(), manifest.layers.end());
-  for (const auto& b : blobs) {
-    if (store.has(b.digest)) continue;
-    BERTH_ASSIGN(auto r, downloads.request(b));
-    requests.push_back(std::move(r));
-  }
-  if (auto s = client.blobs(ref.domain, ref.path, requests, options.progress); !s) return s.error().context(what);
+  PullJob job{store, client, ref, options, downloads};
+  if (auto s = download_missing(job, manifest_desc, manifest); !s) return s.error().context(what);
 
   BERTH_ASSIGN(auto lock, store.lock(false));
   ImportTransaction tx(store, std::move(lock));

@@ -188,6 +188,7 @@ Status RegistryClient::blob(const std::string& domain, const std::string& reposi
   const std::string got = hasher->digest().str();
   if (got != request.digest) return Error(EBADMSG, what + ": the bytes are " + got);
   report(true);
+  if (request.done) return request.done().context(what);
   return ok();
 }
 

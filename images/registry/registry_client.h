@@ -38,12 +38,15 @@ struct FetchedManifest {
 };
 
 // One blob to fetch: `restart` empties the caller's target before each try (a retry or a
-// fallback to the next endpoint starts over), `write` receives the bytes.
+// fallback to the next endpoint starts over), `write` receives the bytes, and `done` (if
+// set) runs on the download thread once all of them are in and verified; its error fails
+// the blob.
 struct BlobRequest {
   std::string digest;  // "sha256:<hex>" or "sha512:<hex>"
   uint64_t size = 0;
   std::function<Status()> restart;
   BodySink write;
+  std::function<Status()> done;
 };
 
 struct Progress {

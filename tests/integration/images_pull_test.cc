@@ -149,6 +149,54 @@ TEST_F(ImagePull, CorruptedLayerFailsThePullAndLeavesTheStoreAsItWas) {
   EXPECT_EQ(blob_count(), before) << "nothing half-written stays";
 }
 
+// Pull and unpack overlap: each layer goes to the snapshotter as soon as it is downloaded,
+// and preparing the container's snapshot afterwards unpacks nothing again.
+TEST_F(ImagePull, LayersAreUnpackedAsTheyArriveAndOnlyOnce) {
+  skip_unless_root();
+  images::UnpackPolicy policy;
+  policy.devices = images::DeviceNodes::kCreate;
+  auto snapshots = images::Snapshotter::open(tmp_.path() + "/snapshots", images::SnapshotBackend::kOverlay, policy);
+  ASSERT_TRUE(snapshots) << snapshots.error().message();
+  std::atomic<int> handed_on{0};
+  images::PullOptions options;
+  options.layer_ready = [&](const images::LayerRecord& l, const images::OpenBlobFn& open) -> Status {
+    ++handed_on;
+    auto fs = snapshots->ensure_layer({l.chain_id.str(), l.diff_id.str(), open, l.media_type});
+    if (!fs) return fs.error();
+    return ok();
+  };
+  auto record = pull_image(*store_, client_, registry_.host() + "/berth/busybox", options);
+  ASSERT_TRUE(record) << record.error().message();
+  EXPECT_EQ(handed_on, 1);
+  ASSERT_EQ(record->layers.size(), 1U);
+  EXPECT_TRUE(path_exists(snapshots->layer_dir(record->layers[0].chain_id.str()) + "/fs/bin/busybox"));
+  int reopened = 0;
+  const auto& l = record->layers[0];
+  std::vector<images::LayerSource> layers = {{l.chain_id.str(), l.diff_id.str(),
+                                              [&] {
+                                                ++reopened;
+                                                return store_->open_blob(l.digest);
+                                              },
+                                              l.media_type}};
+  ASSERT_TRUE(snapshots->prepare("berth-pull-overlap", layers));
+  EXPECT_EQ(reopened, 0) << "prepare unpacked the layer a second time";
+  auto again = pull_image(*store_, client_, registry_.host() + "/berth/busybox", options);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(handed_on, 1) << "a stored layer is not downloaded, so not handed on";
+}
+
+TEST_F(ImagePull, FailedLayerUnpackFailsThePullAndLeavesTheStoreAsItWas) {
+  const size_t before = blob_count();
+  images::PullOptions options;
+  options.layer_ready = [](const images::LayerRecord&, const images::OpenBlobFn&) -> Status {
+    return Error(EIO, "the snapshotter refused it");
+  };
+  auto record = pull_image(*store_, client_, registry_.host() + "/berth/busybox", options);
+  ASSERT_FALSE(record);
+  EXPECT_NE(record.error().message().find("the snapshotter refused it"), std::string::npos) << record.error().message();
+  EXPECT_EQ(blob_count(), before) << "nothing half-pulled stays";
+}
+
 // The whole image path: pulled, unpacked once per layer, mounted as an overlay root, run.
 TEST_F(ImagePull, PulledImageRunsAsAContainerFromItsOverlaySnapshot) {
   skip_unless_root();
