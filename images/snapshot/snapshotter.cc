@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "common/file.h"
 #include "images/snapshot/snapshot_record.h"
@@ -138,6 +141,26 @@ Result<UniqueFd> Snapshotter::ensure_layer_shared(const LayerSource& layer) {
   }
 }
 
+// Each layer is its own directory, so missing ones are unpacked side by side (one per CPU).
+Result<std::vector<UniqueFd>> Snapshotter::ensure_layers_shared(const std::vector<LayerSource>& layers) {
+  std::vector<std::optional<Result<UniqueFd>>> got(layers.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < layers.size(); i = next++) got[i].emplace(ensure_layer_shared(layers[i]));
+  };
+  const size_t workers = std::min<size_t>(layers.size(), std::max(1U, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  std::vector<UniqueFd> held;
+  for (auto& r : got) {
+    if (!*r) return std::move(*r).error();
+    held.push_back(std::move(**r));
+  }
+  return held;
+}
+
 Result<std::vector<MountSpec>> Snapshotter::prepare(const std::string& id, const std::vector<LayerSource>& layers) {
   BERTH_TRY(check_snapshot_id(id));
   std::string dir = path_join(path_join(root_, "containers"), id);
@@ -147,11 +170,8 @@ Result<std::vector<MountSpec>> Snapshotter::prepare(const std::string& id, const
   std::vector<UniqueFd> held;  // shared layer locks until the record names the layers
   if (backend_ == SnapshotBackend::kOverlay) {
     record.backend = "overlay";
-    for (const auto& layer : layers) {
-      BERTH_ASSIGN(UniqueFd lock, ensure_layer_shared(layer).context("snapshot " + id));
-      held.push_back(std::move(lock));
-      record.chain_ids.push_back(layer.chain_id);
-    }
+    BERTH_ASSIGN(held, ensure_layers_shared(layers).context("snapshot " + id));
+    for (const auto& layer : layers) record.chain_ids.push_back(layer.chain_id);
     for (const char* sub : {"upper", "work", "empty"}) BERTH_TRY(mkdir_p(path_join(dir, sub), 0755));
   } else {
     record.backend = "copy";

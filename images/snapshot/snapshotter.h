@@ -45,7 +45,8 @@ class Snapshotter {
   Result<std::string> ensure_layer(const LayerSource& layer);
 
   // Makes container `id`'s snapshot from `layers` (bottom first) and returns the mounts
-  // that make its root. Refuses an id that already has a snapshot.
+  // that make its root; missing layers are unpacked in parallel (overlay). Refuses an id
+  // that already has a snapshot.
   Result<std::vector<MountSpec>> prepare(const std::string& id, const std::vector<LayerSource>& layers);
   // The mounts of an existing snapshot (after a daemon restart).
   [[nodiscard]] Result<std::vector<MountSpec>> mounts(const std::string& id) const;
@@ -67,6 +68,7 @@ class Snapshotter {
   Result<UniqueFd> lock_layer(const std::string& hex, int how) const;
   Status unpack_new_layer(const LayerSource& layer, const std::string& hex);
   Result<UniqueFd> ensure_layer_shared(const LayerSource& layer);
+  Result<std::vector<UniqueFd>> ensure_layers_shared(const std::vector<LayerSource>& layers);
   Status materialise_copy(const std::string& fs, const std::vector<LayerSource>& layers);
   [[nodiscard]] Result<std::vector<std::string>> used_layers() const;
 

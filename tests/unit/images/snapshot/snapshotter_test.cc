@@ -119,6 +119,23 @@ TEST_F(SnapshotterTest, DiffIdMismatchIsRefusedAndLeavesNoLayer) {
   EXPECT_FALSE(path_exists(root_ + "/containers/c"));  // a failed prepare leaves no snapshot
 }
 
+// Missing layers are unpacked side by side: a bad one fails the prepare and names itself,
+// the good ones are kept (shared, for the next try).
+TEST_F(SnapshotterTest, BadLayerAmongSeveralFailsPrepareAndNamesIt) {
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  ASSERT_TRUE(s);
+  LayerSource bad = top_.source(chain('b'));
+  bad.diff_id = chain('f');
+  TestLayer third(tmp_, "third", TarBuilder().file("etc/d", "d3").finish());
+  auto p = s->prepare("c", {base_.source(chain('a')), bad, third.source(chain('c'))});
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message().find("layer " + chain('b')), std::string::npos) << p.error().message();
+  EXPECT_FALSE(path_exists(root_ + "/containers/c"));
+  EXPECT_FALSE(path_exists(s->layer_dir(chain('b'))));
+  EXPECT_EQ(*read_file(s->layer_dir(chain('a')) + "/fs/etc/a"), "a1");
+  EXPECT_EQ(*read_file(s->layer_dir(chain('c')) + "/fs/etc/d"), "d3");
+}
+
 TEST_F(SnapshotterTest, BlobThatIsNotWhatItsMediaTypeSaysIsRefused) {
   auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
   ASSERT_TRUE(s);
