@@ -25,6 +25,9 @@ namespace ssl = net::ssl;
 using Tcp = net::ip::tcp;
 
 constexpr size_t kKeptBodyBytes = 1 << 20;
+// Beast reads as much as its buffer has room for, and a fresh buffer has room for 512
+// bytes: without this a layer took one recv(2) per 512 bytes.
+constexpr size_t kReadBytes = size_t{256} << 10;
 
 // Blocking socket operations time out through the kernel (Beast's own timeouts are for
 // asynchronous operations only).
@@ -50,6 +53,7 @@ Result<HttpResponse> exchange(Stream& stream, const HttpRequest& r, const BodySi
   http::write(stream, req);
 
   beast::flat_buffer buffer;
+  buffer.reserve(kReadBytes);
   http::response_parser<http::buffer_body> parser;
   // Layers are large; the sink and the digest decide what is acceptable.
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -64,7 +68,7 @@ Result<HttpResponse> exchange(Stream& stream, const HttpRequest& r, const BodySi
     slot.append(field.value().data(), field.value().size());
   }
   const bool to_sink = sink && out.status / 100 == 2;
-  std::array<char, 64 * 1024> chunk{};
+  std::vector<char> chunk(kReadBytes);
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
