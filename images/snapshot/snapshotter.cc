@@ -75,11 +75,12 @@ Result<UnpackResult> unpack_blob(const LayerSource& layer, const std::string& di
 
 }  // namespace
 
-Result<Snapshotter> Snapshotter::open(const std::string& root, SnapshotBackend backend, UnpackPolicy policy) {
+Result<Snapshotter> Snapshotter::open(const std::string& root, SnapshotBackend backend, UnpackPolicy policy,
+                                      LayerSync sync) {
   for (const char* sub : {"layers", "containers", "locks", "tmp"}) {
     BERTH_TRY(mkdir_p(path_join(root, sub), 0700));
   }
-  Snapshotter s(root, backend, std::move(policy));
+  Snapshotter s(root, backend, std::move(policy), sync);
   // tmp/<hex>-XXXXXX whose layer lock is free belongs to a process that died mid-unpack.
   BERTH_ASSIGN(auto leftovers, list_dir(path_join(root, "tmp")));
   for (const auto& name : leftovers) {
@@ -114,13 +115,14 @@ Status Snapshotter::unpack_new_layer(const LayerSource& layer, const std::string
   policy.whiteouts = WhiteoutMode::kOverlay;
   BERTH_ASSIGN(UnpackResult r, unpack_blob(layer, fs, policy));
   (void)r;
-  // The layer is complete on disk before its name says so.
-  BERTH_ASSIGN(UniqueFd fs_fd, open_path(fs, O_RDONLY | O_DIRECTORY));
-  if (::syncfs(fs_fd.get()) != 0) return Error::from_errno("syncfs " + fs);
+  if (sync_ == LayerSync::kSyncfs) {  // the layer is complete on disk before its name says so
+    BERTH_ASSIGN(UniqueFd fs_fd, open_path(fs, O_RDONLY | O_DIRECTORY));
+    if (::syncfs(fs_fd.get()) != 0) return Error::from_errno("syncfs " + fs);
+  }
   std::string dest = path_join(path_join(root_, "layers"), hex);
   if (::rename(tmp.c_str(), dest.c_str()) != 0) return Error::from_errno("rename " + tmp + " to " + dest);
   guard.dismiss();
-  return fsync_dir(path_join(root_, "layers"));
+  return sync_ == LayerSync::kSyncfs ? fsync_dir(path_join(root_, "layers")) : ok();
 }
 
 Result<std::string> Snapshotter::ensure_layer(const LayerSource& layer) {

@@ -17,6 +17,16 @@ namespace berth::images {
 
 enum class SnapshotBackend { kOverlay, kCopy };
 
+// Whether an unpacked layer is flushed to disk before it gets its name.
+enum class LayerSync {
+  // syncfs(2) before the rename: after a crash a named layer is whole. syncfs flushes the
+  // whole file system, so it also waits for what every other process has written.
+  kSyncfs,
+  // No flush, as containerd's overlayfs snapshotter by default: after a power loss a named
+  // layer may hold truncated files, and the layers must be removed and pulled again.
+  kNone,
+};
+
 struct LayerSource {
   std::string chain_id;                         // "sha256:<hex>": the layer together with every layer below it
   std::string diff_id;                          // "sha256:<hex>" of the uncompressed tar, checked; "" skips the check
@@ -36,8 +46,9 @@ class Snapshotter {
  public:
   // `root` (e.g. /var/lib/berth/snapshots) is made when missing; half-made layers that a
   // crashed process left behind are removed. `policy` applies to every layer unpacked
-  // (its whiteout mode is chosen by the backend).
-  static Result<Snapshotter> open(const std::string& root, SnapshotBackend backend, UnpackPolicy policy);
+  // (its whiteout mode is chosen by the backend); `sync` says whether a layer is flushed.
+  static Result<Snapshotter> open(const std::string& root, SnapshotBackend backend, UnpackPolicy policy,
+                                  LayerSync sync = LayerSync::kSyncfs);
 
   // Unpacks the layer into <root>/layers/<hex>/fs unless it is there already. Concurrent
   // callers (threads or processes) unpack it once: the others wait on its flock.
@@ -63,8 +74,8 @@ class Snapshotter {
   [[nodiscard]] std::string layer_dir(const std::string& chain_id) const;
 
  private:
-  Snapshotter(std::string root, SnapshotBackend backend, UnpackPolicy policy)
-      : root_(std::move(root)), backend_(backend), policy_(std::move(policy)) {}
+  Snapshotter(std::string root, SnapshotBackend backend, UnpackPolicy policy, LayerSync sync)
+      : root_(std::move(root)), backend_(backend), policy_(std::move(policy)), sync_(sync) {}
   Result<UniqueFd> lock_layer(const std::string& hex, int how) const;
   Status unpack_new_layer(const LayerSource& layer, const std::string& hex);
   Result<UniqueFd> ensure_layer_shared(const LayerSource& layer);
@@ -75,6 +86,7 @@ class Snapshotter {
   std::string root_;
   SnapshotBackend backend_;
   UnpackPolicy policy_;
+  LayerSync sync_;
 };
 
 }  // namespace berth::images

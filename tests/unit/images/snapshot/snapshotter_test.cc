@@ -136,6 +136,16 @@ TEST_F(SnapshotterTest, BadLayerAmongSeveralFailsPrepareAndNamesIt) {
   EXPECT_EQ(*read_file(s->layer_dir(chain('c')) + "/fs/etc/d"), "d3");
 }
 
+TEST_F(SnapshotterTest, LayerUnpackedWithoutSyncIsNamedWholeAndShared) {
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy(), LayerSync::kNone);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->prepare("c1", {base_.source(chain('a')), top_.source(chain('b'))}));
+  ASSERT_TRUE(s->prepare("c2", {base_.source(chain('a'))}));
+  EXPECT_EQ(base_.opens->load(), 1);
+  EXPECT_EQ(*read_file(s->layer_dir(chain('b')) + "/fs/etc/a"), "a2");
+  EXPECT_TRUE(list_dir(root_ + "/tmp")->empty());
+}
+
 TEST_F(SnapshotterTest, BlobThatIsNotWhatItsMediaTypeSaysIsRefused) {
   auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
   ASSERT_TRUE(s);
