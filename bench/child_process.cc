@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "common/fd.h"
@@ -46,7 +48,30 @@ std::string log_tail(const std::string& log) {
   return text->size() > 2000 ? text->substr(text->size() - 2000) : *text;
 }
 
+double cpu_ms(int who) {
+  rusage ru{};
+  ::getrusage(who, &ru);
+  auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
+  return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
+
 }  // namespace
+
+double self_cpu_ms() { return cpu_ms(RUSAGE_SELF); }
+double children_cpu_ms() { return cpu_ms(RUSAGE_CHILDREN); }
+
+double process_cpu_ms(pid_t pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  // Fields after the command name (which may hold spaces) in parentheses: utime is 14th overall.
+  std::istringstream rest(stat->substr(stat->rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks * 1e3 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
 
 Status run_command(const std::vector<std::string>& argv, const std::string& log) {
   BERTH_ASSIGN(pid_t pid, spawn(argv, log));

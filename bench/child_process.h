@@ -16,6 +16,12 @@ namespace berth::bench {
 // error names the command, its exit status and the log's tail.
 Status run_command(const std::vector<std::string>& argv, const std::string& log);
 
+// CPU time (user + system) so far: of this process (all its threads), of its reaped
+// children, and of the live process `pid` (from /proc/PID/stat; 0 if it cannot be read).
+double self_cpu_ms();
+double children_cpu_ms();
+double process_cpu_ms(pid_t pid);
+
 // A child that lives until stop() or the destructor: SIGTERM to its group, then a wait
 // (SIGKILL after 10 s).
 class Daemon {
@@ -28,6 +34,7 @@ class Daemon {
   ~Daemon() { stop(); }
 
   void stop();
+  [[nodiscard]] pid_t pid() const { return pid_; }
   // false once it has exited (it is then reaped).
   [[nodiscard]] bool running();
 

@@ -64,21 +64,21 @@ struct Image {
   std::string label, repo_tag;  // "big", "berth/big:latest"
 };
 
+enum Method { kBerth, kBerthSyncfs, kContainerd, kSkopeoUmoci, kMethods };
+constexpr std::array<const char*, kMethods> kMethodNames = {"berth", "berth+syncfs", "containerd", "skopeo+umoci"};
+
 struct Options {
   std::string registry, work;
   std::vector<Image> images;
   int rounds = 5;
   int warmup = 1;
   bool bound = true;
-  std::vector<bool> methods = std::vector<bool>(3, true);  // by Method
+  std::vector<bool> methods = std::vector<bool>(kMethods, true);  // by Method
 };
-
-enum Method { kBerth, kContainerd, kSkopeoUmoci, kMethods };
-constexpr std::array<const char*, kMethods> kMethodNames = {"berth", "containerd", "skopeo+umoci"};
 
 // One image's samples over the measured rounds.
 struct Samples {
-  std::array<std::vector<double>, kMethods> total_ms;
+  std::array<std::vector<double>, kMethods> total_ms, cpu_ms;
   std::vector<double> berth_pull_ms, berth_prepare_ms;
   std::vector<bench::BoundSample> bound;
 };
@@ -92,14 +92,14 @@ struct BerthRun {
 
 // As an engine pulls to run: each layer is unpacked into its snapshot layer as soon as it
 // is downloaded (on the download threads), then the container's snapshot is prepared.
-BerthRun run_berth(const Options& o, const Image& image, const std::string& dir) {
+BerthRun run_berth(const Options& o, const Image& image, const std::string& dir, images::LayerSync sync) {
   BerthRun run;
   const auto t0 = Clock::now();
   auto store = must(images::ContentStore::open(path_join(dir, "store")), "berth: open the store");
   images::UnpackPolicy policy;
   policy.devices = images::DeviceNodes::kCreate;
   auto snapshots =
-      must(images::Snapshotter::open(path_join(dir, "snapshots"), images::SnapshotBackend::kOverlay, policy),
+      must(images::Snapshotter::open(path_join(dir, "snapshots"), images::SnapshotBackend::kOverlay, policy, sync),
            "berth: open the snapshotter");
   registry::RegistryClient client{registry::RegistryOptions{}};
   images::PullOptions pull;
@@ -158,6 +158,7 @@ class PrivateContainerd {
   }
 
   [[nodiscard]] const std::string& socket() const { return socket_; }
+  [[nodiscard]] pid_t pid() const { return daemon_->pid(); }
   void stop() { daemon_.reset(); }
 
  private:
@@ -204,10 +205,10 @@ double run_skopeo_umoci(const Options& o, const Image& image, const std::string&
 
 // ---- rounds ------------------------------------------------------------------------------
 
-// Round r's order of the three methods: all 3! orders in turn, so none always follows the same one.
+// Round r's order of the methods: the permutations in turn, so none always follows the same one.
 std::array<Method, kMethods> order_of(int r) {
-  std::array<Method, kMethods> m = {kBerth, kContainerd, kSkopeoUmoci};
-  for (int i = 0; i < r % 6; ++i) std::next_permutation(m.begin(), m.end());
+  std::array<Method, kMethods> m = {kBerth, kBerthSyncfs, kContainerd, kSkopeoUmoci};
+  for (int i = 0; i < r % 24; ++i) std::next_permutation(m.begin(), m.end());
   return m;
 }
 
@@ -219,19 +220,29 @@ void run_round(const Options& o, int round, std::map<std::string, Samples>& samp
   for (size_t i = 0; i < o.images.size(); ++i) {
     const Image& image = o.images[i];
     const std::string idir = path_join(dir, image.label);
-    std::array<double, kMethods> ms{};
+    std::array<double, kMethods> ms{}, cpu{};
     BerthRun berth;
     for (Method m : order_of(round + static_cast<int>(i))) {
       if (!o.methods[m]) continue;
+      // berth runs in this process; the peers in children, and containerd's daemon unpacks.
+      const double cpu0 = bench::self_cpu_ms() + bench::children_cpu_ms() +
+                          (m == kContainerd ? bench::process_cpu_ms(containerd->pid()) : 0);
       switch (m) {
         case kBerth:
-          berth = run_berth(o, image, path_join(idir, "berth"));
+          berth = run_berth(o, image, path_join(idir, "berth"), images::LayerSync::kNone);
           ms[m] = berth.pull_ms + berth.prepare_ms;
           break;
+        case kBerthSyncfs: {
+          const BerthRun synced = run_berth(o, image, path_join(idir, "berth-syncfs"), images::LayerSync::kSyncfs);
+          ms[m] = synced.pull_ms + synced.prepare_ms;
+          break;
+        }
         case kContainerd: ms[m] = run_containerd(o, image, *containerd, log); break;
         case kSkopeoUmoci: ms[m] = run_skopeo_umoci(o, image, path_join(idir, "skopeo-umoci"), log); break;
         default: break;
       }
+      cpu[m] = bench::self_cpu_ms() + bench::children_cpu_ms() +
+               (m == kContainerd ? bench::process_cpu_ms(containerd->pid()) : 0) - cpu0;
     }
     bench::BoundInput bound_in{o.registry,
                                image.repo_tag.substr(0, image.repo_tag.rfind(':')),
@@ -242,14 +253,18 @@ void run_round(const Options& o, int round, std::map<std::string, Samples>& samp
     bench::BoundSample bound;
     if (o.bound && o.methods[kBerth]) bound = must(bench::measure_bound(bound_in), "the bound for " + image.label);
     std::printf(
-        "  round %2d %-6s berth %8.1f (pull %.1f + prepare %.1f)  containerd %8.1f  skopeo+umoci %8.1f  "
-        "bound %.1f (fetch %.1f + inflate %.1f + write %.1f)%s\n",
-        round, image.label.c_str(), ms[kBerth], berth.pull_ms, berth.prepare_ms, ms[kContainerd], ms[kSkopeoUmoci],
-        bound.serial_ms(), bound.fetch_ms, bound.inflate_ms, bound.write_ms, round < 0 ? "  (warm-up)" : "");
+        "  round %2d %-6s berth %8.1f (pull %.1f + prepare %.1f)  berth+syncfs %8.1f  containerd %8.1f  "
+        "skopeo+umoci %8.1f  bound %.1f (fetch %.1f + inflate %.1f + write %.1f)%s\n",
+        round, image.label.c_str(), ms[kBerth], berth.pull_ms, berth.prepare_ms, ms[kBerthSyncfs], ms[kContainerd],
+        ms[kSkopeoUmoci], bound.serial_ms(), bound.fetch_ms, bound.inflate_ms, bound.write_ms,
+        round < 0 ? "  (warm-up)" : "");
     std::fflush(stdout);
     if (round < 0) continue;
     Samples& s = samples[image.label];
-    for (int m = 0; m < kMethods; ++m) s.total_ms[m].push_back(ms[m]);
+    for (int m = 0; m < kMethods; ++m) {
+      s.total_ms[m].push_back(ms[m]);
+      s.cpu_ms[m].push_back(cpu[m]);
+    }
     s.berth_pull_ms.push_back(berth.pull_ms);
     s.berth_prepare_ms.push_back(berth.prepare_ms);
     if (bound.layers > 0) s.bound.push_back(bound);
@@ -285,7 +300,10 @@ bool report_image(const Image& image, const Samples& s) {
               image.label.c_str(), image.repo_tag.c_str(), static_cast<unsigned long long>(b0.layers),
               static_cast<double>(b0.compressed_bytes) / 1e6, static_cast<double>(b0.uncompressed_bytes) / 1e6,
               static_cast<unsigned long long>(b0.entries));
-  for (int m = 0; m < kMethods; ++m) std::printf("  %-14s median %9.1f ms\n", kMethodNames[m], median(s.total_ms[m]));
+  for (int m = 0; m < kMethods; ++m) {
+    std::printf("  %-14s median %9.1f ms   CPU %9.1f ms\n", kMethodNames[m], median(s.total_ms[m]),
+                median(s.cpu_ms[m]));
+  }
   std::printf("  berth steps    pull with layer unpack %.1f ms, snapshot prepare %.1f ms (medians)\n",
               median(s.berth_pull_ms), median(s.berth_prepare_ms));
   std::vector<double> serial;
@@ -294,8 +312,12 @@ bool report_image(const Image& image, const Samples& s) {
   const double berth = median(s.total_ms[kBerth]);
   const double containerd = median(s.total_ms[kContainerd]);
   const double bound = median(serial);
-  std::printf("  containerd/berth %s   skopeo+umoci/berth %s   berth/bound %s\n", ratio(containerd, berth).c_str(),
-              ratio(median(s.total_ms[kSkopeoUmoci]), berth).c_str(), ratio(berth, bound).c_str());
+  std::printf("  containerd/berth %s   skopeo+umoci/berth %s   berth/bound %s   containerd/(berth+syncfs) %s\n",
+              ratio(containerd, berth).c_str(), ratio(median(s.total_ms[kSkopeoUmoci]), berth).c_str(),
+              ratio(berth, bound).c_str(), ratio(containerd, median(s.total_ms[kBerthSyncfs])).c_str());
+  std::printf("  CPU time: containerd/berth %s   skopeo+umoci/berth %s\n",
+              ratio(median(s.cpu_ms[kContainerd]), median(s.cpu_ms[kBerth])).c_str(),
+              ratio(median(s.cpu_ms[kSkopeoUmoci]), median(s.cpu_ms[kBerth])).c_str());
   const bool fast = berth > 0 && containerd >= 1.5 * berth;
   const bool near = berth > 0 && bound > 0 && berth <= 1.5 * bound;
   std::printf("  target: containerd/berth >= 1.5x %s; berth/bound <= 1.5x %s\n", fast ? "PASS" : "MISS",
@@ -336,7 +358,7 @@ Options parse(int argc, char** argv) {
   }
   if (o.registry.empty() || o.work.empty() || o.images.empty() || o.rounds < 1) {
     die("usage: image_pull_bench --registry HOST:PORT --image LABEL=REPO:TAG ... --work DIR [--rounds N] [--warmup N] "
-        "[--methods berth,containerd,skopeo+umoci] [--no-bound]");
+        "[--methods berth,berth+syncfs,containerd,skopeo+umoci] [--no-bound]");
   }
   return o;
 }
