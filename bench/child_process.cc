@@ -27,6 +27,7 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const std::string& log
   BERTH_ASSIGN(UniqueFd out, open_path(log, O_WRONLY | O_CREAT | O_APPEND, 0644));
   BERTH_ASSIGN(UniqueFd in, open_path("/dev/null", O_RDONLY));
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const pid_t pid = ::fork();
