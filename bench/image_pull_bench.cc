@@ -12,11 +12,13 @@
 //        image_pull_bench generate LAYER DIR      (a layer tree of the multi-layer image)
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -46,9 +48,27 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// The running containerd's pid (its own process group): stopped on every way out, since
+// std::exit and signals skip the destructors.
+volatile pid_t g_containerd = -1;
+
+void stop_containerd_now() {
+  const pid_t pid = g_containerd;
+  if (pid <= 0) return;
+  ::kill(-pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  g_containerd = -1;
+}
+
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "image_pull_bench: %s\n", what.c_str());
+  stop_containerd_now();
   std::exit(1);
+}
+
+void on_signal(int sig) {
+  stop_containerd_now();  // kill and waitpid are async-signal-safe
+  ::_exit(128 + sig);
 }
 
 template <class T>
@@ -154,12 +174,19 @@ class PrivateContainerd {
     daemon_.emplace(must(bench::Daemon::start({"containerd", "--config", path_join(dir, "config.toml")},
                                               path_join(dir, "containerd.log")),
                          "start containerd"));
+    g_containerd = daemon_->pid();
     wait_for_socket();
   }
 
   [[nodiscard]] const std::string& socket() const { return socket_; }
   [[nodiscard]] pid_t pid() const { return daemon_->pid(); }
-  void stop() { daemon_.reset(); }
+  void stop() {
+    g_containerd = -1;
+    daemon_.reset();
+  }
+  ~PrivateContainerd() { stop(); }
+  PrivateContainerd(const PrivateContainerd&) = delete;
+  PrivateContainerd& operator=(const PrivateContainerd&) = delete;
 
  private:
   void wait_for_socket() {
@@ -224,6 +251,9 @@ void run_round(const Options& o, int round, std::map<std::string, Samples>& samp
     BerthRun berth;
     for (Method m : order_of(round + static_cast<int>(i))) {
       if (!o.methods[m]) continue;
+      // Untimed: every sample starts with nothing dirty, so no tool's fsync or syncfs
+      // writes back what the previous sample left in the page cache.
+      ::sync();
       // berth runs in this process; the peers in children, and containerd's daemon unpacks.
       const double cpu0 = bench::self_cpu_ms() + bench::children_cpu_ms() +
                           (m == kContainerd ? bench::process_cpu_ms(containerd->pid()) : 0);
@@ -373,6 +403,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const Options o = parse(argc, argv);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
   std::printf("image_pull_bench: registry %s, %d rounds (+%d warm-up), work dir %s\n", o.registry.c_str(), o.rounds,
               o.warmup, o.work.c_str());
   std::map<std::string, Samples> samples;
