@@ -74,9 +74,10 @@ std::string cni_list(const std::string& dir) {
 }
 
 void compare(const Options& o, const std::string& dir, networking::NetnsStore& pins) {
-  networking::BridgeNetwork bridge =
-      must(networking::BridgeNetwork::open({"berthbb", "10.253.0.0/16", 1500, dir + "/berth", "berth-bench", {}}),
-           "open berth's bridge network");
+  networking::BridgeNetwork bridge = must(
+      networking::BridgeNetwork::open(
+          {.bridge = "berthbb", .subnet = "10.253.0.0/16", .state_dir = dir + "/berth", .nft_table = "berth-bench"}),
+      "open berth's bridge network");
   auto list = must(cni::parse_network_config(cni_list(dir), dir + "/bench.conflist"), "CNI configuration");
   const cni::CniRunner runner({{o.cni_bin}, dir + "/cni-cache", std::chrono::seconds(30)});
   auto ns = must(pins.create("berth-bench-c"), "pin a container namespace");
@@ -105,9 +106,10 @@ void compare(const Options& o, const std::string& dir, networking::NetnsStore& p
 }
 
 void scale(const Options& o, const std::string& dir, networking::NetnsStore& pins) {
-  networking::BridgeNetwork bridge =
-      must(networking::BridgeNetwork::open({"berthbs", "10.254.0.0/16", 1500, dir + "/scale", "berth-bench-s", {}}),
-           "open the scaling bridge");
+  networking::BridgeNetwork bridge = must(
+      networking::BridgeNetwork::open(
+          {.bridge = "berthbs", .subnet = "10.254.0.0/16", .state_dir = dir + "/scale", .nft_table = "berth-bench-s"}),
+      "open the scaling bridge");
   std::vector<networking::Netns> spaces;
   std::vector<double> setup_ms;
   for (int i = 0; i < o.scale; ++i) {
