@@ -261,6 +261,61 @@ TEST_F(NftTableTest, RemovingTheTableLeavesNothing) {
   EXPECT_TRUE(published->empty());
 }
 
+// Two NatTable objects on one table stand for two berth processes: each keeps an index of the
+// ports chain, and must still see what the other one changed.
+TEST_F(NftTableTest, ChangesThroughAnotherTableObjectAreSeen) {
+  auto other = NatTable::open(name_);
+  ASSERT_TRUE(other.ok()) << other.error().message();
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_TRUE(other->publish("api", {udp(port, 81)}).ok());  // `other` has read the chain now
+  ASSERT_TRUE(table_->publish("web", {tcp(port, 80)}).ok());
+  auto taken = other->publish("db", {tcp(port, 80)});
+  ASSERT_FALSE(taken.ok()) << "the port published through the other object was published twice";
+  EXPECT_NE(taken.error().message().find("is already published for container \"web\""), std::string::npos)
+      << taken.error().message();
+  ASSERT_TRUE(other->unpublish("web").ok());
+  auto comments = rule_comments("ports");
+  EXPECT_EQ(count(comments, "berth:web"), 0U);
+  EXPECT_EQ(count(comments, "berth:api"), 1U);
+  auto freed = table_->publish("db", {tcp(port, 80)});
+  EXPECT_TRUE(freed.ok()) << "the port unpublished through the other object is free again: "
+                          << (freed.ok() ? "" : freed.error().message());
+}
+
+TEST_F(NftTableTest, UnpublishRemovesRulesAfterAChangeBehindBerthsBack) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_TRUE(table_->publish("web", {tcp(port, 80), udp(port, 53)}).ok());
+  auto published = table_->published().value();
+  ASSERT_EQ(published.size(), 2U);
+  RunResult del =
+      run_cmd({"nft", "delete", "rule", "inet", name_, "ports", "handle", std::to_string(published[0].handle)});
+  ASSERT_TRUE(del.ok()) << del;
+  auto s = table_->unpublish("web");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_TRUE(rule_comments("ports").empty());
+}
+
+TEST_F(NftTableTest, BatchAtAnOutdatedGenerationChangesNothing) {
+  auto socket = nft::NftSocket::open();
+  ASSERT_TRUE(socket.ok()) << socket.error().message();
+  const uint32_t before = socket->generation().value();
+  ASSERT_TRUE(table_->publish("web", {tcp(free_host_port(SocketKind::kTcp).value(), 80)}).ok());
+  const uint32_t now = socket->generation().value();
+  EXPECT_NE(now, before) << "a committed batch moves the generation";
+  nft::RulePtr ports_chain(nftnl_rule_alloc());
+  nftnl_rule_set_str(ports_chain.get(), NFTNL_RULE_TABLE, name_.c_str());
+  nftnl_rule_set_str(ports_chain.get(), NFTNL_RULE_CHAIN, "ports");
+  nft::Batch flush;
+  flush.delete_rule(ports_chain.get(), "flush chain ports");
+  auto stale = socket->commit_at(flush, before);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code(), ERESTART) << stale.error().message();
+  EXPECT_EQ(count(rule_comments("ports"), "berth:web"), 1U) << "the refused batch changed the table";
+  auto current = socket->commit_at(flush, now);
+  ASSERT_TRUE(current.ok()) << current.error().message();
+  EXPECT_TRUE(rule_comments("ports").empty());
+}
+
 // A container namespace (10.213.N.2 behind berth-c<pid>) and a remote host namespace
 // (10.214.N.2 behind berth-r<pid>), the host forwarding between them.
 class PublishedPortTrafficTest : public NftTableTest {
