@@ -8,6 +8,9 @@
 // usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]
 // env:   BENCH_NO_PORTS=1  the scaling run publishes no ports (to tell nftables' share of a
 //                          slowdown from the links' and IPAM's)
+//        BENCH_DIR=/dev/shm  where the state (IPAM, CNI cache, netns pins) lives; default /tmp.
+//                          On a disk shared with busy neighbours every inode created there
+//                          may wait for their journal commits: a tmpfs takes the disk out.
 #include <unistd.h>
 
 #include <algorithm>
@@ -145,7 +148,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       die("usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]");
   }
   if (::geteuid() != 0) die("run as root (network namespaces, links, nftables)");
-  std::string dir = "/tmp/berth-bench-net-XXXXXX";
+  const char* parent = std::getenv("BENCH_DIR");
+  std::string dir = std::string(parent != nullptr ? parent : "/tmp") + "/berth-bench-net-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) die("mkdtemp");
   networking::NetnsStore pins(dir);
   auto ran = networking::run_in_new_netns([&] {

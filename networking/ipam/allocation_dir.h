@@ -6,7 +6,9 @@
 //                                no two processes ever hold one address.
 //   <dir>/containers/<id>        a symlink to the address: the index by container (an id
 //                                holding bytes other than [A-Za-z0-9_.:-] is %-escaped)
-//   <dir>/last                   the last address handed out: a round-robin hint only
+//   <dir>/last                   a symlink to the last address handed out: a round-robin hint
+// Nothing is fsynced: allocations matter while the host is up, and a host crash takes every
+// container's network with it (recover() then frees what is left).
 // The addresses/ entries are the truth; a containers/ entry whose address does not name the
 // container back (a crash between the two steps) is ignored and replaced. Knows nothing of
 // which address to choose: that is AddressPool's policy.
@@ -30,7 +32,7 @@ class AllocationDir {
 
   [[nodiscard]] const std::string& path() const { return path_; }
 
-  // Claims `address` for `container_id` (durably). Returns the holder's id when the address
+  // Claims `address` for `container_id`. Returns the holder's id when the address
   // was already claimed (which may be `container_id` itself), nothing when claimed now.
   Result<std::optional<std::string>> claim(const networking::IpAddress& address, const std::string& container_id);
   // Records `address` as the container's in the index by container (after claim()).
@@ -51,12 +53,18 @@ class AllocationDir {
   Status set_last_given(const networking::IpAddress& address) const;
 
  private:
-  AllocationDir(std::string path, const networking::Subnet& subnet, UniqueFd addresses, UniqueFd containers)
-      : path_(std::move(path)), subnet_(subnet), addresses_(std::move(addresses)), containers_(std::move(containers)) {}
+  AllocationDir(std::string path, const networking::Subnet& subnet, UniqueFd dir, UniqueFd addresses,
+                UniqueFd containers)
+      : path_(std::move(path)),
+        subnet_(subnet),
+        dir_(std::move(dir)),
+        addresses_(std::move(addresses)),
+        containers_(std::move(containers)) {}
   Result<std::optional<std::string>> holder_of(const std::string& address_name) const;
 
   std::string path_;
   networking::Subnet subnet_;
+  UniqueFd dir_;         // path_
   UniqueFd addresses_;   // addresses/
   UniqueFd containers_;  // containers/
 };
