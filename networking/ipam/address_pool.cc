@@ -50,8 +50,10 @@ Status migrate_legacy_record(const std::string& record, const std::string& lock_
   for (const auto& [id, address] : legacy->allocations) {
     BERTH_ASSIGN(std::optional<std::string> holder, dir.claim(address, id).context(what));
     if (holder && *holder != id) {
-      return Error(EEXIST, what + ": " + address.to_string() + " of container \"" + id + "\" is already held by \"" +
-                               *holder + "\"");
+      std::string message = what;
+      message += ": " + address.to_string() + " of container \"" + id + "\" is already held by \"";
+      message += *holder + "\"";
+      return Error(EEXIST, std::move(message));
     }
     BERTH_TRY(dir.index(id, address).context(what));
   }

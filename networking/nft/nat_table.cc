@@ -181,10 +181,11 @@ Status NatTable::check_publishable(const std::string& container_id, const std::v
       }
     }
     if (const PublishedPort* held = index_.conflict(m)) {
-      const std::string holder = held->container_id.empty() ? "?" : held->container_id;
-      return Error(EADDRINUSE, what + ": host port " + std::string(protocol_name(m.protocol)) + "/" +
-                                   std::to_string(m.host_port) + " is already published for container \"" + holder +
-                                   "\" (" + held->mapping.to_string() + ")");
+      std::string message = what + ": host port " + std::string(protocol_name(m.protocol)) + "/" +
+                            std::to_string(m.host_port) + " is already published for container \"";
+      message += held->container_id.empty() ? "?" : held->container_id;
+      message += "\" (" + held->mapping.to_string() + ")";
+      return Error(EADDRINUSE, std::move(message));
     }
     BERTH_TRY(check_host_port_free(m).context(what));
   }

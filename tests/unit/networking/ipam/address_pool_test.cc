@@ -160,7 +160,11 @@ std::string legacy_record(const std::string& subnet, const std::string& last,
   std::string entries;
   for (const auto& [id, address] : allocations) {
     if (!entries.empty()) entries += ", ";
-    entries += R"({"key": ")" + id + R"(", "value": ")" + address + R"("})";
+    entries += R"({"key": ")";
+    entries += id;
+    entries += R"(", "value": ")";
+    entries += address;
+    entries += R"("})";
   }
   return R"({"pool": {"version": 1, "subnet": ")" + subnet + R"(", "last_allocated": ")" + last +
          R"(", "allocations": [)" + entries + "]}}";
