@@ -5,7 +5,7 @@
 namespace berth::networking {
 namespace {
 
-TEST(NetworkModeTest, ParsesWhatTheUserWrites) {
+TEST(NetworkModeParseTest, ParsesWhatTheUserWrites) {
   EXPECT_EQ(parse_network_mode("none").value(), (NetworkMode{NetworkModeKind::kNone, {}}));
   EXPECT_EQ(parse_network_mode("host").value(), (NetworkMode{NetworkModeKind::kHost, {}}));
   auto join = parse_network_mode("container:web-1");
@@ -15,7 +15,7 @@ TEST(NetworkModeTest, ParsesWhatTheUserWrites) {
   EXPECT_EQ(join->to_string(), "container:web-1");
 }
 
-TEST(NetworkModeTest, UnknownModesAndBadTargetsAreRefusedNamingThem) {
+TEST(NetworkModeParseTest, UnknownModesAndBadTargetsAreRefusedNamingThem) {
   auto bridge = parse_network_mode("bridge");
   ASSERT_FALSE(bridge.ok());
   EXPECT_EQ(bridge.error().message(), "network mode \"bridge\": not none, host or container:<id>");
