@@ -15,7 +15,10 @@ namespace {
 // One manifest.json entry: an image (a config) and every name it is exported under.
 struct ArchiveEntry {
   const ImageRecord* image = nullptr;
-  std::vector<std::string> repo_tags;  // "busybox:latest", as docker shows names
+  // Fully qualified ("docker.io/library/busybox:latest"), as skopeo writes them: docker
+  // loads them the same as its own short "busybox:latest", and podman would read a short
+  // "berth/app:1" as "localhost/berth/app:1".
+  std::vector<std::string> repo_tags;
 };
 
 // docker load reads manifest.json; the legacy `repositories` file maps each name and tag to
@@ -27,7 +30,7 @@ Result<std::vector<ArchiveEntry>> archive_entries(const std::vector<ImageRecord>
     BERTH_ASSIGN(Reference ref, Reference::parse(image.name));
     auto [it, fresh] = by_config.emplace(image.config_digest, entries.size());
     if (fresh) entries.push_back(ArchiveEntry{.image = &image});
-    if (!ref.tag.empty()) entries[it->second].repo_tags.push_back(ref.familiar_name() + ":" + ref.tag);
+    if (!ref.tag.empty()) entries[it->second].repo_tags.push_back(ref.name() + ":" + ref.tag);
   }
   return entries;
 }

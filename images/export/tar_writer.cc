@@ -65,7 +65,10 @@ Status TarWriter::write_header(uint64_t at, std::string_view name, char type, ui
   put_size(h, size);
   put_octal(h, 136, 12, 0);  // mtime 0: the same image exports to the same bytes
   h[156] = type;
-  std::memcpy(&h[257], "ustar\0" "00", 8);
+  std::memcpy(&h[257],
+              "ustar\0"
+              "00",
+              8);
   std::memset(&h[148], ' ', 8);
   unsigned sum = 0;
   for (char c : h) sum += static_cast<unsigned char>(c);

@@ -13,9 +13,9 @@
 #include "images/import/oci_layout.h"
 #include "images/oci/manifest.h"
 #include "images/store/gc.h"
+#include "tests/integration/support/busybox_layout_fixture.h"
 #include "tests/integration/support/fixture.h"
 #include "tests/integration/support/peers.h"
-#include "tests/unit/support/content_store_fixture.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace berth::integration {
@@ -48,18 +48,9 @@ std::string json_string_at(const std::string& json, const std::vector<std::strin
   return v->IsString() ? v->GetString() : std::string();
 }
 
-class ImagesImportTest : public testing::ContentStoreFixture {
+class ImagesImportTest : public BusyboxLayoutFixture {
  protected:
-  ImagesImportTest() : ContentStoreFixture("berth-images-it-") {}
-
-  void SetUp() override {
-    ContentStoreFixture::SetUp();
-    if (HasFatalFailure()) return;
-    layout_ = dir_.path("layout");
-    RunResult r =
-        run_cmd({"bash", fixture_script(), "image-layout", layout_, "--no-validate"}, {}, std::chrono::seconds(120));
-    ASSERT_TRUE(r.ok()) << r;
-  }
+  ImagesImportTest() : BusyboxLayoutFixture("berth-images-it-") {}
 
   // The layout as a `docker save` archive, written by skopeo (the caller checks that it is
   // installed); "" when the copy failed.
@@ -102,8 +93,6 @@ class ImagesImportTest : public testing::ContentStoreFixture {
     }
     return out;
   }
-
-  std::string layout_;
 };
 
 TEST_F(ImagesImportTest, BusyboxOciLayoutImportsWithItsDigestsAndDiffIds) {

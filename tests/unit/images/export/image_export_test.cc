@@ -94,7 +94,7 @@ TEST_F(ImageExportTest, DockerArchiveImportsBackWithTheSameConfigAndDiffIds) {
   EXPECT_EQ(names, want);
   auto repositories = read_file(archive);  // small: the layers are a few blocks
   ASSERT_TRUE(repositories.ok());
-  EXPECT_NE(repositories->find(R"({"example/app":{"1":")" + image_.layers[1].chain_id.hex() + "\"}}"),
+  EXPECT_NE(repositories->find(R"({"docker.io/example/app":{"1":")" + image_.layers[1].chain_id.hex() + "\"}}"),
             std::string::npos);
 
   ContentStore other = other_store();
