@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "common/file.h"
+
 namespace berth::images {
 namespace {
 
@@ -28,18 +30,6 @@ void put_size(std::array<char, kBlock>& h, uint64_t size) {
   for (size_t i = 0; i < 8; ++i) h[135 - i] = static_cast<char>((size >> (8 * i)) & 0xff);
 }
 
-Status pwrite_all(int fd, const char* data, size_t len, uint64_t at, std::string_view what) {
-  while (len > 0) {
-    ssize_t n = ::pwrite(fd, data, len, static_cast<off_t>(at));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::from_errno("write " + std::string(what));
-    data += n;
-    len -= static_cast<size_t>(n);
-    at += static_cast<uint64_t>(n);
-  }
-  return ok();
-}
-
 }  // namespace
 
 Result<uint64_t> copy_to_fd(const ByteReader& reader, int fd, uint64_t offset, std::string_view what) {
@@ -48,7 +38,7 @@ Result<uint64_t> copy_to_fd(const ByteReader& reader, int fd, uint64_t offset, s
   for (;;) {
     BERTH_ASSIGN(size_t n, reader(buf.data(), buf.size()));
     if (n == 0) return total;
-    BERTH_TRY(pwrite_all(fd, buf.data(), n, offset + total, what));
+    BERTH_TRY(pwrite_all(fd, std::string_view(buf.data(), n), offset + total, what));
     total += n;
   }
 }
@@ -73,7 +63,7 @@ Status TarWriter::write_header(uint64_t at, std::string_view name, char type, ui
   unsigned sum = 0;
   for (char c : h) sum += static_cast<unsigned char>(c);
   put_octal(h, 148, 7, sum);
-  return pwrite_all(fd_, h.data(), h.size(), at, what_);
+  return pwrite_all(fd_, std::string_view(h.data(), h.size()), at, what_);
 }
 
 Status TarWriter::add_directory(std::string_view name) {
@@ -90,14 +80,14 @@ Result<uint64_t> TarWriter::add_file(std::string_view name, const ByteReader& da
   BERTH_TRY(write_header(header_at, name, '0', size));
   uint64_t padding = (kBlock - size % kBlock) % kBlock;
   std::array<char, kBlock> zeros{};
-  BERTH_TRY(pwrite_all(fd_, zeros.data(), padding, header_at + kBlock + size, what_));
+  BERTH_TRY(pwrite_all(fd_, std::string_view(zeros.data(), padding), header_at + kBlock + size, what_));
   offset_ = header_at + kBlock + size + padding;
   return size;
 }
 
 Status TarWriter::finish() {
   std::array<char, 2 * kBlock> zeros{};
-  BERTH_TRY(pwrite_all(fd_, zeros.data(), zeros.size(), offset_, what_));
+  BERTH_TRY(pwrite_all(fd_, std::string_view(zeros.data(), zeros.size()), offset_, what_));
   offset_ += zeros.size();
   // The file may have held more before (it is ours, but be exact about its length).
   if (::ftruncate(fd_, static_cast<off_t>(offset_)) != 0) return Error::from_errno("truncate " + what_);
