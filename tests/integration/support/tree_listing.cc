@@ -31,14 +31,19 @@ std::string hex(const std::string& bytes) {
   return out;
 }
 
-// The xattrs of one path as "path name=hex" lines.
+// The xattrs of one path as "path name=hex" lines, by name (the kernel lists them in the
+// order they were set, which the layer does not decide).
 std::string path_xattrs(const std::string& path, const std::string& shown) {
   std::string names(65536, '\0');
   ssize_t n = ::llistxattr(path.c_str(), names.data(), names.size());
   if (n <= 0) return {};
-  std::string out;
+  std::vector<std::string> sorted;
   for (size_t pos = 0; pos < static_cast<size_t>(n); pos = names.find('\0', pos) + 1) {
-    std::string name = names.c_str() + pos;
+    sorted.emplace_back(names.c_str() + pos);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  std::string out;
+  for (const std::string& name : sorted) {
     std::string value(65536, '\0');
     ssize_t len = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
     value.resize(len < 0 ? 0 : static_cast<size_t>(len));

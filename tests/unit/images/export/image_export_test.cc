@@ -162,6 +162,11 @@ TEST_F(ImageExportTest, OciLayoutDirectoryAndTarKeepTheStoredBlobs) {
   ASSERT_TRUE(index_member.ok());
   EXPECT_EQ(index_member->size, index_text->size());
   EXPECT_TRUE(tar->file("oci-layout").ok());
+  // And berth's own importer takes the tar form back (as an oci-archive).
+  ContentStore third = ContentStore::open(dir_.path("third")).value();
+  auto from_tar = import_oci_layout(third, tar_path, ImportOptions{.name = "copy", .ref = "1"});
+  ASSERT_TRUE(from_tar.ok()) << from_tar.error().message();
+  EXPECT_EQ(from_tar->manifest_digest, image_.manifest_digest);
 }
 
 TEST_F(ImageExportTest, CorruptedStoreBlobFailsTheExportAndLeavesNothing) {
