@@ -46,6 +46,19 @@ Status write_all(int fd, std::string_view data, std::string_view what) {
   return ok();
 }
 
+Status pwrite_all(int fd, std::string_view data, uint64_t offset, std::string_view what) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::from_errno(std::string("write ") + std::string(what));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return ok();
+}
+
 Status write_file(const std::string& path, std::string_view data, mode_t mode) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) return Error::from_errno("open " + path);

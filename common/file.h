@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,8 @@ Status write_file_atomic_at(int dir_fd, const std::string& name, std::string_vie
                             Durability durability = Durability::kDurable);
 // write(2) until everything is written, retrying on EINTR.
 Status write_all(int fd, std::string_view data, std::string_view what);
+// pwrite(2) of all of `data` at `offset` (the fd's own offset is untouched).
+Status pwrite_all(int fd, std::string_view data, uint64_t offset, std::string_view what);
 
 Result<UniqueFd> open_path(const std::string& path, int flags, mode_t mode = 0);
 Status mkdir_p(const std::string& path, mode_t mode = 0755);

@@ -75,18 +75,6 @@ Result<Digest> hash_member(int fd, const TarMember& member) {
   }
 }
 
-Result<std::string> read_member(int fd, const TarMember& member) {
-  std::string out(member.size, '\0');
-  ByteReader reader = fd_range_reader(fd, member.offset, member.size);
-  size_t done = 0;
-  while (done < out.size()) {
-    BERTH_ASSIGN(size_t n, reader(out.data() + done, out.size() - done));
-    if (n == 0) break;
-    done += n;
-  }
-  return out;
-}
-
 class ArchiveImporter {
  public:
   ArchiveImporter(ContentStore& store, int fd, const TarIndex& tar) : store_(store), fd_(fd), tar_(tar) {}

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "images/store/content_store.h"
 
 namespace berth::images {
 namespace {
@@ -178,6 +179,18 @@ Result<TarMember> TarIndex::file(std::string_view name) const {
     current = resolve_link(m.name, m.link, m.type);
   }
   return Error(ELOOP, what_ + ": member \"" + std::string(name) + "\": too many links");
+}
+
+Result<std::string> read_member(int fd, const TarMember& member) {
+  std::string out(member.size, '\0');
+  ByteReader reader = fd_range_reader(fd, member.offset, member.size);
+  size_t done = 0;
+  while (done < out.size()) {
+    BERTH_ASSIGN(size_t n, reader(out.data() + done, out.size() - done));
+    if (n == 0) return Error(EIO, member.name + ": the archive ends inside it");
+    done += n;
+  }
+  return out;
 }
 
 }  // namespace berth::images

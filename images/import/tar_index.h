@@ -35,4 +35,7 @@ class TarIndex {
   std::string what_;
 };
 
+// The whole data of `member` of the archive at `fd` (for small members: manifests, indexes).
+Result<std::string> read_member(int fd, const TarMember& member);
+
 }  // namespace berth::images

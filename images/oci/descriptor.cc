@@ -117,6 +117,37 @@ void write_annotations(JsonWriter& w, const std::map<std::string, std::string>& 
   w.EndObject();
 }
 
+namespace {
+
+void write_string_array(JsonWriter& w, std::string_view key, const std::vector<std::string>& values) {
+  json_key(w, key);
+  w.StartArray();
+  for (const std::string& v : values) json_string(w, v);
+  w.EndArray();
+}
+
+// Every field parse_platform reads, so that a written document reads back the same.
+void write_platform(JsonWriter& w, const Platform& p) {
+  json_key(w, "platform");
+  w.StartObject();
+  json_key(w, "architecture");
+  json_string(w, p.architecture);
+  json_key(w, "os");
+  json_string(w, p.os);
+  if (!p.variant.empty()) {
+    json_key(w, "variant");
+    json_string(w, p.variant);
+  }
+  if (!p.os_version.empty()) {
+    json_key(w, "os.version");
+    json_string(w, p.os_version);
+  }
+  if (!p.os_features.empty()) write_string_array(w, "os.features", p.os_features);
+  w.EndObject();
+}
+
+}  // namespace
+
 void write_descriptor(JsonWriter& w, const Descriptor& d) {
   w.StartObject();
   json_key(w, "mediaType");
@@ -125,20 +156,9 @@ void write_descriptor(JsonWriter& w, const Descriptor& d) {
   json_string(w, d.digest.str());
   json_key(w, "size");
   w.Uint64(d.size);
+  if (!d.urls.empty()) write_string_array(w, "urls", d.urls);
   write_annotations(w, d.annotations);
-  if (d.platform) {
-    json_key(w, "platform");
-    w.StartObject();
-    json_key(w, "architecture");
-    json_string(w, d.platform->architecture);
-    json_key(w, "os");
-    json_string(w, d.platform->os);
-    if (!d.platform->variant.empty()) {
-      json_key(w, "variant");
-      json_string(w, d.platform->variant);
-    }
-    w.EndObject();
-  }
+  if (d.platform) write_platform(w, *d.platform);
   w.EndObject();
 }
 

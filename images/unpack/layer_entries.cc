@@ -107,6 +107,23 @@ Status write_data(TarReader& tar, int fd) {
   }
 }
 
+// A sparse file: its size first (all hole), then each segment's bytes at its offset, so
+// the holes stay unallocated. The reader checked the map against the size and the data.
+Status write_sparse_data(TarReader& tar, const TarEntry& e, int fd) {
+  if (::ftruncate(fd, static_cast<off_t>(e.size)) != 0) return Error::from_errno("set the size of a sparse file");
+  std::vector<char> buf(size_t{128} * 1024);
+  for (const SparseSegment& segment : *e.sparse) {
+    for (uint64_t done = 0; done < segment.length;) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), segment.length - done));
+      BERTH_ASSIGN(size_t n, tar.read_data(buf.data(), want));
+      if (n == 0) return Error(EPROTO, "sparse file data ends early");
+      BERTH_TRY(pwrite_all(fd, std::string_view(buf.data(), n), segment.offset + done, "sparse file data"));
+      done += n;
+    }
+  }
+  return ok();
+}
+
 // Owner, mode and xattrs of a created entry, in that order: chown clears setuid bits and
 // file capabilities, so both are set after it. `obj` is an fd on the entry (not a symlink).
 Status set_owner_mode_xattrs(const TarEntry& e, int parent_fd, const std::string& name, int obj,
@@ -155,7 +172,7 @@ Result<UniqueFd> create_object(TarReader& tar, const TarEntry& e, int root_fd, i
     case TarType::kRegular: {
       UniqueFd fd(::openat(parent_fd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (!fd) return Error::from_errno("create file");
-      BERTH_TRY(write_data(tar, fd.get()));
+      BERTH_TRY(e.sparse ? write_sparse_data(tar, e, fd.get()) : write_data(tar, fd.get()));
       return fd;
     }
     case TarType::kDirectory:

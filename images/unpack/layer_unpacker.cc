@@ -135,6 +135,12 @@ Status Unpacker::entry(TarReader& tar, const TarEntry& e) {
   if (e.type == TarType::kSymlink && detail::climbs_out_of_root(dir, e.link_target)) {
     return Error(EPERM, "symlink to \"" + e.link_target + "\" climbs out of the layer root");
   }
+  // A sparse file costs the disk only its data, but whatever copies it later (a copy
+  // snapshot, a tar of the container) may fill every hole: it gets the layer's size limit.
+  if (e.sparse && e.size > policy_.max_unpacked_bytes) {
+    return Error(EFBIG, "sparse file of " + std::to_string(e.size) + " bytes is larger than the limit of " +
+                            std::to_string(policy_.max_unpacked_bytes) + " bytes");
+  }
   BERTH_ASSIGN(UniqueFd parent, parent_dir(dir, true));
   BERTH_TRY(detail::make_room(parent.get(), name, e.type == TarType::kDirectory));
   BERTH_TRY(detail::create_entry(tar, e, root_fd_, parent.get(), name, policy_));

@@ -121,7 +121,7 @@ Result<TarType> entry_type(char type, std::string_view name) {
     case '4': return TarType::kBlockDevice;
     case '5': return TarType::kDirectory;
     case '6': return TarType::kFifo;
-    case 'S': return Error(ENOTSUP, "GNU sparse files are not supported");
+    case 'S': return TarType::kRegular;  // GNU sparse: the map is read by read_gnu_sparse
     default: break;
   }
   return Error(ENOTSUP, std::string("tar entry type '") + type + "' is not supported");
@@ -137,6 +137,14 @@ struct TarReader::Pending {
   std::optional<uint64_t> gid;
   std::optional<std::pair<int64_t, uint32_t>> mtime;
   std::vector<std::pair<std::string, std::string>> xattrs;
+  // GNU.sparse.* records (pax sparse formats 0.0, 0.1 and 1.0).
+  bool sparse = false;
+  std::optional<std::string> sparse_name;
+  std::optional<uint64_t> sparse_size;
+  std::optional<uint64_t> sparse_blocks;
+  uint64_t sparse_major = 0;
+  uint64_t sparse_minor = 0;
+  std::vector<uint64_t> sparse_numbers;  // 0.0 offset/numbytes records and the 0.1 map
 };
 
 Status TarReader::read_full(char* buf, size_t len) {
@@ -159,12 +167,17 @@ Status TarReader::skip(uint64_t len) {
   return ok();
 }
 
-Result<std::string> TarReader::read_meta(uint64_t size, uint64_t& meta_bytes) {
-  meta_bytes += size;
+Status TarReader::charge_header_bytes(uint64_t& meta_bytes, uint64_t more) const {
+  meta_bytes += more;
   if (meta_bytes > limits_.max_header_bytes) {
     return Error(EFBIG, "tar extended header of " + std::to_string(meta_bytes) + " bytes is over the limit of " +
                             std::to_string(limits_.max_header_bytes));
   }
+  return ok();
+}
+
+Result<std::string> TarReader::read_meta(uint64_t size, uint64_t& meta_bytes) {
+  BERTH_TRY(charge_header_bytes(meta_bytes, size));
   std::string data(size, '\0');
   BERTH_TRY(read_full(data.data(), data.size()));
   BERTH_TRY(skip(padding_for(size)));
@@ -193,7 +206,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_pax(std::string_v
 
 }  // namespace
 
-Status TarReader::apply_pax_record(const std::string& key, const std::string& value, Pending& p) {
+Status TarReader::apply_pax_record(const std::string& key, const std::string& value, Pending& p) const {
   if (key == "path") {
     p.path = value;
   } else if (key == "linkpath") {
@@ -211,16 +224,47 @@ Status TarReader::apply_pax_record(const std::string& key, const std::string& va
   } else if (key.starts_with("SCHILY.xattr.")) {
     p.xattrs.emplace_back(key.substr(13), value);
   } else if (key.starts_with("GNU.sparse.")) {
-    return Error(ENOTSUP, "GNU/pax sparse files are not supported");
+    return apply_sparse_record(key, value, p);
   }
   // Others (atime, ctime, uname, gname, SCHILY.dev, LIBARCHIVE.*) do not change the entry.
+  return ok();
+}
+
+Status TarReader::apply_sparse_record(const std::string& key, const std::string& value, Pending& p) const {
+  p.sparse = true;
+  size_t max_numbers = 2 * limits_.max_sparse_segments;
+  if (key == "GNU.sparse.name") {
+    p.sparse_name = value;
+  } else if (key == "GNU.sparse.size" || key == "GNU.sparse.realsize") {
+    BERTH_ASSIGN(p.sparse_size, parse_decimal(key, value));
+  } else if (key == "GNU.sparse.numblocks") {
+    BERTH_ASSIGN(p.sparse_blocks, parse_decimal(key, value));
+  } else if (key == "GNU.sparse.major") {
+    BERTH_ASSIGN(p.sparse_major, parse_decimal(key, value));
+  } else if (key == "GNU.sparse.minor") {
+    BERTH_ASSIGN(p.sparse_minor, parse_decimal(key, value));
+  } else if (key == "GNU.sparse.offset" || key == "GNU.sparse.numbytes") {
+    // Format 0.0: the pairs come as repeated records, an offset and then its length.
+    bool want_offset = p.sparse_numbers.size() % 2 == 0;
+    if (want_offset != (key == "GNU.sparse.offset")) return Error(EINVAL, "pax record " + key + " out of order");
+    if (p.sparse_numbers.size() >= max_numbers) {
+      return Error(EFBIG, "sparse map: more than " + std::to_string(limits_.max_sparse_segments) + " segments");
+    }
+    BERTH_ASSIGN(uint64_t n, parse_decimal(key, value));
+    p.sparse_numbers.push_back(n);
+  } else if (key == "GNU.sparse.map") {
+    BERTH_TRY(detail::append_sparse_map(value, p.sparse_numbers, max_numbers));
+  } else {
+    return Error(ENOTSUP, "pax record " + key + " is not a GNU sparse record berth knows");
+  }
   return ok();
 }
 
 Status TarReader::apply_globals(Pending& p) {
   for (const auto& [key, value] : global_pax_) {
     // A global path, link or size would make every entry the same file: only defaults apply.
-    if (key == "path" || key == "linkpath" || key == "size") continue;
+    // Sparse maps describe one file's data, so none applies globally either.
+    if (key == "path" || key == "linkpath" || key == "size" || key.starts_with("GNU.sparse.")) continue;
     BERTH_TRY(apply_pax_record(key, value, p));
   }
   return ok();
@@ -304,7 +348,86 @@ Result<std::optional<TarEntry>> TarReader::next() {
     e.size = header_only(type) ? 0 : size;
     data_left_ = e.size;
     padding_left_ = padding_for(e.size);
+    if (type == 'S') {
+      BERTH_TRY(read_gnu_sparse(h, e).context("entry \"" + e.path + "\""));
+    } else if (p.sparse) {
+      BERTH_TRY(read_pax_sparse(p, e, meta_bytes).context("entry \"" + e.path + "\""));
+    }
     return std::optional<TarEntry>(std::move(e));
+  }
+}
+
+// The old GNU format: four map entries in the header, then extension blocks of 21 entries
+// each (between the header and the data, not counted in its size) while "isextended" is set.
+Status TarReader::read_gnu_sparse(const char* header, TarEntry& e) {
+  constexpr size_t kEntry = 24;
+  constexpr Field kRealSize{483, 12};
+  constexpr size_t kHeaderMap = 386, kHeaderExtended = 482, kBlockExtended = 504;
+  std::vector<uint64_t> numbers;
+  auto parse_entries = [&](const char* block, size_t first, size_t count) -> Status {
+    for (size_t i = 0; i < count; ++i) {
+      size_t at = first + i * kEntry;
+      if (block[at] == '\0') break;  // an unused entry ends the map
+      if (numbers.size() >= 2 * limits_.max_sparse_segments) {
+        return Error(EFBIG, "sparse map: more than " + std::to_string(limits_.max_sparse_segments) + " segments");
+      }
+      BERTH_ASSIGN(uint64_t offset, parse_number(block, Field{at, 12}, "sparse offset"));
+      BERTH_ASSIGN(uint64_t length, parse_number(block, Field{at + 12, 12}, "sparse length"));
+      numbers.insert(numbers.end(), {offset, length});
+    }
+    return ok();
+  };
+  BERTH_TRY(parse_entries(header, kHeaderMap, 4));
+  bool extended = header[kHeaderExtended] != '\0';
+  std::array<char, kBlock> block{};
+  while (extended) {
+    BERTH_TRY(read_full(block.data(), kBlock));
+    BERTH_TRY(parse_entries(block.data(), 0, 21));
+    extended = block[kBlockExtended] != '\0';
+  }
+  BERTH_ASSIGN(uint64_t real_size, parse_number(header, kRealSize, "sparse real size"));
+  BERTH_ASSIGN(auto segments, detail::sparse_segments(numbers));
+  BERTH_TRY(detail::check_sparse_map(segments, real_size, data_left_));
+  e.sparse = std::move(segments);
+  e.size = real_size;
+  return ok();
+}
+
+Status TarReader::read_pax_sparse(Pending& p, TarEntry& e, uint64_t& meta_bytes) {
+  if (e.type != TarType::kRegular) return Error(EINVAL, "GNU.sparse records on an entry that is not a regular file");
+  if (p.sparse_name) e.path = *p.sparse_name;
+  if (!p.sparse_size) return Error(EINVAL, "GNU sparse file without GNU.sparse.size or GNU.sparse.realsize");
+  std::vector<uint64_t> numbers;
+  if (p.sparse_major == 1 && p.sparse_minor == 0) {
+    BERTH_ASSIGN(numbers, read_sparse_data_map(meta_bytes));
+  } else if (p.sparse_major == 0 && p.sparse_minor <= 1) {
+    numbers = std::move(p.sparse_numbers);
+    if (p.sparse_blocks && *p.sparse_blocks != numbers.size() / 2) {
+      return Error(EINVAL, "sparse map: GNU.sparse.numblocks says " + std::to_string(*p.sparse_blocks) +
+                               " segments, the map has " + std::to_string(numbers.size() / 2));
+    }
+  } else {
+    return Error(ENOTSUP, "GNU sparse format " + std::to_string(p.sparse_major) + "." + std::to_string(p.sparse_minor) +
+                              " is not supported");
+  }
+  BERTH_ASSIGN(auto segments, detail::sparse_segments(numbers));
+  BERTH_TRY(detail::check_sparse_map(segments, *p.sparse_size, data_left_));
+  e.sparse = std::move(segments);
+  e.size = *p.sparse_size;
+  return ok();
+}
+
+// Format 1.0 keeps the map in the entry's first data blocks; they count as header bytes.
+Result<std::vector<uint64_t>> TarReader::read_sparse_data_map(uint64_t& meta_bytes) {
+  std::string text;
+  for (;;) {
+    if (data_left_ < kBlock) return Error(EPROTO, "sparse map: runs past the entry's data");
+    BERTH_TRY(charge_header_bytes(meta_bytes, kBlock));
+    text.resize(text.size() + kBlock);
+    BERTH_TRY(read_full(text.data() + text.size() - kBlock, kBlock));
+    data_left_ -= kBlock;
+    BERTH_ASSIGN(auto numbers, detail::parse_sparse_data_map(text, limits_.max_sparse_segments));
+    if (numbers) return std::move(*numbers);
   }
 }
 

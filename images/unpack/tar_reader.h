@@ -1,6 +1,8 @@
 // A streaming tar reader: ustar, POSIX pax (path, linkpath, size, uid, gid, mtime,
-// SCHILY.xattr.*) and GNU long names and links. It only parses: it never touches the file
-// system, and it refuses (never guesses at) sparse files and unknown entry types.
+// SCHILY.xattr.*), GNU long names and links, and GNU sparse files (old 'S' headers with
+// their extension blocks, pax sparse formats 0.0, 0.1 and 1.0). It only parses: it never
+// touches the file system, and it refuses (never guesses at) unknown entry types and
+// sparse maps that do not describe the data they come with.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +14,7 @@
 
 #include "common/result.h"
 #include "images/unpack/layer_stream.h"
+#include "images/unpack/tar_sparse.h"
 
 namespace berth::images {
 
@@ -24,7 +27,10 @@ struct TarEntry {
   uint32_t mode = 0;  // permission bits with setuid, setgid and sticky (07777)
   uint32_t uid = 0;
   uint32_t gid = 0;
-  uint64_t size = 0;  // bytes of data: non-zero only for regular files
+  uint64_t size = 0;  // bytes of the file: non-zero only for regular files
+  // A sparse regular file: read_data() yields only the bytes of these segments, in order,
+  // and the rest of its `size` bytes are holes. nullopt for other files.
+  std::optional<std::vector<SparseSegment>> sparse;
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
   uint32_t dev_major = 0;
@@ -35,6 +41,8 @@ struct TarEntry {
 struct TarLimits {
   // Bytes of pax records and GNU long names in front of one entry (a "huge header" stops here).
   uint64_t max_header_bytes = 1 << 20;
+  // Segments of one sparse file's map.
+  size_t max_sparse_segments = 1 << 16;
 };
 
 class TarReader {
@@ -52,8 +60,13 @@ class TarReader {
   Status read_full(char* buf, size_t len);
   Status skip(uint64_t len);
   Result<std::string> read_meta(uint64_t size, uint64_t& meta_bytes);
-  static Status apply_pax_record(const std::string& key, const std::string& value, Pending& p);
+  Status charge_header_bytes(uint64_t& meta_bytes, uint64_t more) const;
+  Status apply_pax_record(const std::string& key, const std::string& value, Pending& p) const;
+  Status apply_sparse_record(const std::string& key, const std::string& value, Pending& p) const;
   Status apply_globals(Pending& p);
+  Status read_gnu_sparse(const char* header, TarEntry& e);
+  Status read_pax_sparse(Pending& p, TarEntry& e, uint64_t& meta_bytes);
+  Result<std::vector<uint64_t>> read_sparse_data_map(uint64_t& meta_bytes);
 
   ByteSource& source_;
   TarLimits limits_;

@@ -34,7 +34,12 @@ Result<IpPrefix> gateway_of(const ipam::AddressPool& pool) {
 Status ensure_bridge(RtnlSocket& nl, const BridgeConfig& config, const std::vector<IpPrefix>& gateways) {
   if (auto found = find_link(nl, config.bridge); !found) {
     if (found.error().code() != ENODEV) return found.error();
-    BERTH_TRY(create_bridge(nl, config.bridge));
+    // Multicast snooping off: containers on a bridge of their own rarely use multicast, and
+    // with snooping on every port added, brought up or removed has the bridge track and time
+    // that port's IGMP/MLD state (its link-local address's MLD reports included), a cost
+    // per port. Flooding multicast to every port, as a hub does, is what a container
+    // network is expected to do.
+    BERTH_TRY(create_bridge(nl, config.bridge, {.multicast_snooping = false}));
   }
   BERTH_TRY(set_link_mtu(nl, config.bridge, config.mtu));
   BERTH_ASSIGN(auto addresses, list_addresses(nl, config.bridge));
@@ -117,12 +122,10 @@ Result<BridgeNetwork> BridgeNetwork::open(const BridgeConfig& config) {
 Status BridgeNetwork::plumb(const ContainerAttachment& a, const std::vector<ipam::Allocation>& allocations,
                             const std::vector<nft::PortMapping>& rules, const std::string& veth) {
   BERTH_ASSIGN(auto host, RtnlSocket::open());
-  BERTH_TRY(create_veth(host, veth, a.ifname, a.netns));
-  BERTH_TRY(set_link_mtu(host, veth, config_.mtu));
-  BERTH_TRY(set_link_master(host, veth, config_.bridge));
-  BERTH_TRY(set_link_up(host, veth));
+  BERTH_ASSIGN(auto bridge, find_link(host, config_.bridge));
+  // One request: the host end made a port of the bridge and up, both ends at the MTU.
+  BERTH_TRY(create_veth(host, veth, a.ifname, a.netns, {.mtu = config_.mtu, .master = bridge.index, .up = true}));
   BERTH_ASSIGN(auto inside, RtnlSocket::open_in(*a.netns));
-  BERTH_TRY(set_link_mtu(inside, a.ifname, config_.mtu));
   for (const auto& alloc : allocations) {
     BERTH_ASSIGN(auto address, IpPrefix::make(alloc.address, alloc.subnet.prefix_length()));
     BERTH_TRY(add_address(inside, a.ifname, address, {.no_dad = true}));

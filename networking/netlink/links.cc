@@ -230,7 +230,7 @@ Status remove_link(RtnlSocket& nl, std::string_view name) {
   return deleted;
 }
 
-Status create_bridge(RtnlSocket& nl, std::string_view name) {
+Status create_bridge(RtnlSocket& nl, std::string_view name, const BridgeSetup& setup) {
   const std::string what = "create bridge " + std::string(name) + nl.where();
   if (auto valid = check_link_name(name); !valid) return std::move(valid).error().context(what);
   Message msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -238,18 +238,31 @@ Status create_bridge(RtnlSocket& nl, std::string_view name) {
   mnl_attr_put_strz(msg.get(), IFLA_IFNAME, std::string(name).c_str());
   nlattr* info = mnl_attr_nest_start(msg.get(), IFLA_LINKINFO);
   mnl_attr_put_strz(msg.get(), IFLA_INFO_KIND, "bridge");
+  if (!setup.multicast_snooping) {
+    nlattr* data = mnl_attr_nest_start(msg.get(), IFLA_INFO_DATA);
+    mnl_attr_put_u8(msg.get(), IFLA_BR_MCAST_SNOOPING, 0);
+    mnl_attr_nest_end(msg.get(), data);
+  }
   mnl_attr_nest_end(msg.get(), info);
   return nl.request(msg.get()).context(what);
 }
 
-Status create_veth(RtnlSocket& nl, std::string_view name, std::string_view peer_name, const Netns* peer_netns) {
+Status create_veth(RtnlSocket& nl, std::string_view name, std::string_view peer_name, const Netns* peer_netns,
+                   const VethSetup& setup) {
   const std::string what = "create veth " + std::string(name) + nl.where() + " <-> " + std::string(peer_name) +
                            (peer_netns != nullptr ? peer_netns->where() : nl.where());
   if (auto valid = check_link_name(name); !valid) return std::move(valid).error().context(what);
   if (auto valid = check_link_name(peer_name); !valid) return std::move(valid).error().context(what);
   Message msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-  msg.put_header<ifinfomsg>()->ifi_family = AF_UNSPEC;
+  auto* ifi = msg.put_header<ifinfomsg>();
+  ifi->ifi_family = AF_UNSPEC;
+  if (setup.up) {
+    ifi->ifi_change = IFF_UP;
+    ifi->ifi_flags = IFF_UP;
+  }
   mnl_attr_put_strz(msg.get(), IFLA_IFNAME, std::string(name).c_str());
+  if (setup.mtu != 0) mnl_attr_put_u32(msg.get(), IFLA_MTU, setup.mtu);
+  if (setup.master != 0) mnl_attr_put_u32(msg.get(), IFLA_MASTER, static_cast<uint32_t>(setup.master));
   nlattr* info = mnl_attr_nest_start(msg.get(), IFLA_LINKINFO);
   mnl_attr_put_strz(msg.get(), IFLA_INFO_KIND, "veth");
   nlattr* data = mnl_attr_nest_start(msg.get(), IFLA_INFO_DATA);
@@ -257,6 +270,7 @@ Status create_veth(RtnlSocket& nl, std::string_view name, std::string_view peer_
   // The peer's attributes follow an ifinfomsg of its own, as in a RTM_NEWLINK.
   static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(msg.get(), sizeof(ifinfomsg)))->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz(msg.get(), IFLA_IFNAME, std::string(peer_name).c_str());
+  if (setup.mtu != 0) mnl_attr_put_u32(msg.get(), IFLA_MTU, setup.mtu);
   if (peer_netns != nullptr) mnl_attr_put_u32(msg.get(), IFLA_NET_NS_FD, static_cast<uint32_t>(peer_netns->fd()));
   mnl_attr_nest_end(msg.get(), peer);
   mnl_attr_nest_end(msg.get(), data);

@@ -61,12 +61,28 @@ Status delete_link(RtnlSocket& nl, std::string_view name);
 // Deletes `name` if it exists: for clean-up paths.
 Status remove_link(RtnlSocket& nl, std::string_view name);
 
+struct BridgeSetup {
+  // IGMP/MLD snooping: on by default in the kernel. Off, multicast floods to every port, as
+  // on a hub; on, every port's reports and queries are tracked and timed per port.
+  bool multicast_snooping = true;
+};
+
 // A new bridge, down, without ports.
-Status create_bridge(RtnlSocket& nl, std::string_view name);
+Status create_bridge(RtnlSocket& nl, std::string_view name, const BridgeSetup& setup = {});
+
+// What a new veth pair starts with, set in the request that creates it: each later change is
+// one more round trip and one more hold of the kernel's RTNL lock, which every container's
+// setup on the host contends for.
+struct VethSetup {
+  uint32_t mtu = 0;  // both ends; 0: the kernel's default
+  int master = 0;    // the index of the bridge the host end is a port of; 0: none
+  bool up = false;   // the host end administratively up (the peer stays down)
+};
+
 // A new veth pair: `name` in this socket's namespace and `peer_name` in `peer_netns` (or
-// beside it when null), both down. The peer is created in place, so a name like "eth0" never
-// clashes with the host's.
-Status create_veth(RtnlSocket& nl, std::string_view name, std::string_view peer_name,
-                   const Netns* peer_netns = nullptr);
+// beside it when null), both down unless `setup` says otherwise. The peer is created in place,
+// so a name like "eth0" never clashes with the host's.
+Status create_veth(RtnlSocket& nl, std::string_view name, std::string_view peer_name, const Netns* peer_netns = nullptr,
+                   const VethSetup& setup = {});
 
 }  // namespace berth::networking

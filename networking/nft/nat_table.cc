@@ -15,6 +15,12 @@ namespace {
 // The priorities `nft` calls dstnat and srcnat (NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC).
 constexpr int kDstNatPriority = -100;
 constexpr int kSrcNatPriority = 100;
+// How often a change is rebuilt when another process changes the ruleset between our read and
+// our commit; more than that under a steady stream of foreign changes is reported.
+constexpr int kCommitAttempts = 5;
+
+// The generation after one committed batch (the kernel skips 0).
+uint32_t next_generation(uint32_t generation) { return generation + 1 == 0 ? 1 : generation + 1; }
 
 TablePtr table_object(const std::string& name) {
   TablePtr t(nftnl_table_alloc());
@@ -127,11 +133,44 @@ Status NatTable::ensure(const std::vector<networking::Subnet>& subnets) {
   for (const RulePtr& r : rules) {
     batch.add_rule(r.get(), "add rule to chain " + std::string(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN)) + where);
   }
+  index_generation_.reset();
   return socket_.commit(batch);
 }
 
-Status NatTable::check_publishable(const std::string& container_id, const std::vector<PortMapping>& singles) {
+Result<uint32_t> NatTable::fresh_index() {
+  BERTH_ASSIGN(uint32_t generation, socket_.generation());
+  if (index_generation_ == generation) return generation;
+  // Read after taking the generation: a change in between makes the commit at `generation`
+  // fail and the index be read again.
   BERTH_ASSIGN(std::vector<ListedRule> listed, list_ports_chain(socket_, name_));
+  index_.clear();
+  index_generation_.reset();
+  for (ListedRule& l : listed) {
+    // Untagged rules with a readable mapping still hold their port; "" never matches an id.
+    if (l.mapping) index_.add({l.container_id.value_or(""), *l.mapping, l.handle});
+  }
+  index_generation_ = generation;
+  return generation;
+}
+
+template <class Build>
+Result<std::vector<uint64_t>> NatTable::commit_indexed(Build build) {
+  for (int attempt = 1;; ++attempt) {
+    BERTH_ASSIGN(uint32_t generation, fresh_index());
+    std::vector<RulePtr> objects;
+    Batch batch;
+    BERTH_TRY(build(objects, batch));
+    if (batch.empty()) return std::vector<uint64_t>{};
+    auto handles = socket_.commit_at(batch, generation);
+    index_generation_.reset();
+    if (!handles && handles.error().code() == ERESTART && attempt < kCommitAttempts) continue;
+    if (!handles) return std::move(handles).error();
+    index_generation_ = next_generation(generation);
+    return handles;
+  }
+}
+
+Status NatTable::check_publishable(const std::string& container_id, const std::vector<PortMapping>& singles) const {
   for (size_t i = 0; i < singles.size(); ++i) {
     const PortMapping& m = singles[i];
     const std::string what = "publish " + for_container(container_id, m);
@@ -141,11 +180,12 @@ Status NatTable::check_publishable(const std::string& container_id, const std::v
                                      std::to_string(m.host_port) + " is asked for twice");
       }
     }
-    for (const ListedRule& l : listed) {
-      if (!l.mapping || !same_host_port(m, *l.mapping)) continue;
-      return Error(EADDRINUSE, what + ": host port " + std::string(protocol_name(m.protocol)) + "/" +
-                                   std::to_string(m.host_port) + " is already published for container \"" +
-                                   l.container_id.value_or("?") + "\" (" + l.mapping->to_string() + ")");
+    if (const PublishedPort* held = index_.conflict(m)) {
+      std::string message = what + ": host port " + std::string(protocol_name(m.protocol)) + "/" +
+                            std::to_string(m.host_port) + " is already published for container \"";
+      message += held->container_id.empty() ? "?" : held->container_id;
+      message += "\" (" + held->mapping.to_string() + ")";
+      return Error(EADDRINUSE, std::move(message));
     }
     BERTH_TRY(check_host_port_free(m).context(what));
   }
@@ -161,28 +201,38 @@ Status NatTable::publish(const std::string& container_id, const std::vector<Port
   }
   if (singles.empty()) return ok();
   BERTH_ASSIGN(UniqueFd held, lock());
-  BERTH_TRY(check_publishable(container_id, singles));
-  std::vector<RulePtr> rules;
-  Batch batch;
-  for (const PortMapping& m : singles) {
-    rules.push_back(dnat_rule(name_, container_id, m));
-    batch.add_rule(rules.back().get(), "publish " + for_container(container_id, m) + " in table inet " + name_);
+  auto build = [&](std::vector<RulePtr>& rules, Batch& batch) -> Status {
+    BERTH_TRY(check_publishable(container_id, singles));
+    for (const PortMapping& m : singles) {
+      rules.push_back(dnat_rule(name_, container_id, m));
+      batch.add_rule(rules.back().get(), "publish " + for_container(container_id, m) + " in table inet " + name_);
+    }
+    return ok();
+  };
+  BERTH_ASSIGN(std::vector<uint64_t> handles, commit_indexed(build));
+  if (handles.size() != singles.size()) {
+    index_generation_.reset();  // the kernel did not echo every rule: read the chain next time
+    return ok();
   }
-  return socket_.commit(batch);
+  for (size_t i = 0; i < singles.size(); ++i) index_.add({container_id, singles[i], handles[i]});
+  return ok();
 }
 
 Status NatTable::unpublish(const std::string& container_id) {
   BERTH_ASSIGN(UniqueFd held, lock());
-  BERTH_ASSIGN(std::vector<ListedRule> listed, list_ports_chain(socket_, name_));
-  std::vector<RulePtr> deletes;
-  Batch batch;
-  for (const ListedRule& l : listed) {
-    if (l.container_id != container_id) continue;
-    deletes.push_back(rule_handle(l.handle));
-    batch.delete_rule(deletes.back().get(), "unpublish rule " + std::to_string(l.handle) + " of container \"" +
-                                                container_id + "\" in table inet " + name_);
-  }
-  return socket_.commit(batch);
+  std::vector<uint64_t> removed;
+  auto build = [&](std::vector<RulePtr>& deletes, Batch& batch) -> Status {
+    removed = index_.handles_of(container_id);
+    for (uint64_t handle : removed) {
+      deletes.push_back(rule_handle(handle));
+      batch.delete_rule(deletes.back().get(), "unpublish rule " + std::to_string(handle) + " of container \"" +
+                                                  container_id + "\" in table inet " + name_);
+    }
+    return ok();
+  };
+  BERTH_ASSIGN(std::vector<uint64_t> ignored, commit_indexed(build));
+  for (uint64_t handle : removed) index_.remove(handle);
+  return ok();
 }
 
 Result<std::vector<PublishedPort>> NatTable::published() {
@@ -232,6 +282,7 @@ Result<ReconcileReport> NatTable::reconcile(const std::map<std::string, std::vec
     batch.add_rule(objects.back().get(), "reconcile: publish " + for_container(id, m) + " in table inet " + name_);
     report.added.push_back(id + ": " + m.to_string());
   }
+  index_generation_.reset();
   BERTH_TRY(socket_.commit(batch));
   return report;
 }
@@ -241,6 +292,7 @@ Status NatTable::remove_table() {
   TablePtr table = table_object(name_);
   Batch batch;
   batch.delete_table(table.get(), "delete table inet " + name_);
+  index_generation_.reset();
   Status s = socket_.commit(batch);
   if (!s && s.error().code() == ENOENT) return ok();
   return s;

@@ -4,6 +4,11 @@
 // Each DNAT rule carries the comment berth:<container id>, which is how a container's rules are
 // found again for removal and for reconciliation after a restart.
 //
+// publish() and unpublish() cost the same however many ports are published: the table keeps
+// an index of its ports chain tied to the ruleset generation it was read at, re-reads the
+// chain only when the generation shows that someone else changed the ruleset, and commits
+// each change only at that generation (the kernel refuses the batch if it moved meanwhile).
+//
 // The host's own traffic to 127.0.0.1:<published port> is DNATed in the output chain and then
 // masqueraded, but the kernel refuses to route a packet with a 127.0.0.0/8 source out of a
 // non-loopback interface unless net.ipv4.conf.<that interface>.route_localnet is 1: whoever
@@ -24,16 +29,10 @@
 #include "common/result.h"
 #include "networking/addr/ip_address.h"
 #include "networking/nft/nft_socket.h"
+#include "networking/nft/port_index.h"
 #include "networking/nft/port_mapping.h"
 
 namespace berth::nft {
-
-// One published host port as found in the table.
-struct PublishedPort {
-  std::string container_id;
-  PortMapping mapping;  // a single port
-  uint64_t handle = 0;  // the rule's handle in the ports chain
-};
 
 struct ReconcileReport {
   std::vector<std::string> removed;  // what was deleted: "<container>: <mapping>" or a rule's text
@@ -74,12 +73,21 @@ class NatTable {
       : name_(std::move(name)), lock_path_(std::move(lock_path)), socket_(std::move(socket)) {}
   // The flock on lock_path_ (an empty fd when there is none).
   Result<UniqueFd> lock() const;
-  Status check_publishable(const std::string& container_id, const std::vector<PortMapping>& singles);
+  Status check_publishable(const std::string& container_id, const std::vector<PortMapping>& singles) const;
   RulePtr rule_handle(uint64_t handle) const;
+  // The ruleset generation index_ matches, re-reading the ports chain when the ruleset moved.
+  Result<uint32_t> fresh_index();
+  // Commits `batch` at `generation` (see fresh_index()); a batch refused because someone else
+  // changed the ruleset meanwhile is retried with `build` called again on a fresh index.
+  // Returns the handles of the rules added.
+  template <class Build>
+  Result<std::vector<uint64_t>> commit_indexed(Build build);
 
   std::string name_;
   std::string lock_path_;
   NftSocket socket_;
+  PortIndex index_;
+  std::optional<uint32_t> index_generation_;  // none: index_ must be read again
 };
 
 // Sets net.ipv4.conf.<interface>.route_localnet to 1 (see above): for the interface that

@@ -1,5 +1,7 @@
 #include "networking/nft/nft_socket.h"
 
+#include <arpa/inet.h>
+#include <libnftnl/gen.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -7,6 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <optional>
@@ -20,6 +23,19 @@ constexpr size_t kMaxMessage = 16384;
 // Batches of many rules (port ranges) outgrow the default socket buffers.
 constexpr int kSocketBuffer = 8 << 20;
 constexpr int kAckWaitMs = 5000;
+
+struct GenDeleter {
+  void operator()(nftnl_gen* g) const { nftnl_gen_free(g); }
+};
+
+// The handle of a rule the kernel echoed back (NLM_F_ECHO) after adding it.
+std::optional<uint64_t> echoed_rule_handle(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE)) return std::nullopt;
+  RulePtr rule(nftnl_rule_alloc());
+  if (!rule || nftnl_rule_nlmsg_parse(nlh, rule.get()) < 0) return std::nullopt;
+  if (!nftnl_rule_is_set(rule.get(), NFTNL_RULE_HANDLE)) return std::nullopt;
+  return nftnl_rule_get_u64(rule.get(), NFTNL_RULE_HANDLE);
+}
 
 }  // namespace
 
@@ -50,8 +66,9 @@ void Batch::add_chain(const nftnl_chain* chain, std::string what) {
 }
 
 void Batch::add_rule(const nftnl_rule* rule, std::string what) {
-  // nftnl_rule_nlmsg_build_payload takes a non-const rule but only reads it.
-  add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, std::move(what),
+  // nftnl_rule_nlmsg_build_payload takes a non-const rule but only reads it. NLM_F_ECHO: the
+  // kernel sends the rule back with the handle it gave it (see commit_at()).
+  add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ECHO, std::move(what),
       [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule)); });
 }
 
@@ -60,7 +77,7 @@ void Batch::delete_rule(const nftnl_rule* rule, std::string what) {
       [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule)); });
 }
 
-std::vector<char> Batch::finish(uint32_t first_seq) const {
+std::vector<char> Batch::finish(uint32_t first_seq, std::optional<uint32_t> generation) const {
   std::vector<char> out;
   std::array<char, 256> edge{};
   auto append = [&](const nlmsghdr* nlh) {
@@ -68,7 +85,9 @@ std::vector<char> Batch::finish(uint32_t first_seq) const {
     out.insert(out.end(), p, p + NLMSG_ALIGN(nlh->nlmsg_len));
   };
   uint32_t seq = first_seq;
-  append(nftnl_batch_begin(edge.data(), seq++));
+  nlmsghdr* begin = nftnl_batch_begin(edge.data(), seq++);
+  if (generation) mnl_attr_put_u32(begin, NFNL_BATCH_GENID, htonl(*generation));
+  append(begin);
   for (const auto& m : messages_) {
     const size_t at = out.size();
     out.insert(out.end(), m.begin(), m.end());
@@ -104,21 +123,31 @@ Result<NftSocket> NftSocket::open() {
 }
 
 Status NftSocket::commit(const Batch& batch) {
-  if (batch.empty()) return ok();
+  BERTH_ASSIGN(std::vector<uint64_t> ignored, send(batch, std::nullopt));
+  return ok();
+}
+
+Result<std::vector<uint64_t>> NftSocket::commit_at(const Batch& batch, uint32_t generation) {
+  return send(batch, generation);
+}
+
+Result<std::vector<uint64_t>> NftSocket::send(const Batch& batch, std::optional<uint32_t> generation) {
+  if (batch.empty()) return std::vector<uint64_t>{};
   const uint32_t first_seq = seq_;
   seq_ += static_cast<uint32_t>(batch.size()) + 2;
-  const std::vector<char> buf = batch.finish(first_seq);
+  const std::vector<char> buf = batch.finish(first_seq, generation);
   if (mnl_socket_sendto(socket_.get(), buf.data(), buf.size()) < 0) {
     return Error::from_errno("send nf_tables batch (" + batch.what_.front() + ", ...)");
   }
   return receive_acks(batch, first_seq);
 }
 
-Status NftSocket::receive_acks(const Batch& batch, uint32_t first_seq) {
+Result<std::vector<uint64_t>> NftSocket::receive_acks(const Batch& batch, uint32_t first_seq) {
   // The kernel answers each message flagged NLM_F_ACK: 0 for done, -errno for the failing
-  // one (which aborts the whole batch).
+  // one (which aborts the whole batch). Echoed rules come before the answers.
   size_t answers = 0;
   std::optional<Error> failure;
+  std::vector<std::pair<uint32_t, uint64_t>> added;  // (sequence number, rule handle)
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
   while (answers < batch.size()) {
     pollfd p{mnl_socket_get_fd(socket_.get()), POLLIN, 0};
@@ -130,7 +159,10 @@ Status NftSocket::receive_acks(const Batch& batch, uint32_t first_seq) {
     auto len = static_cast<int>(n);
     for (const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
          nlh = mnl_nlmsg_next(nlh, &len)) {
-      if (nlh->nlmsg_type != NLMSG_ERROR) continue;
+      if (nlh->nlmsg_type != NLMSG_ERROR) {
+        if (auto handle = echoed_rule_handle(nlh)) added.emplace_back(nlh->nlmsg_seq, *handle);
+        continue;
+      }
       ++answers;
       const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
       if (err->error == 0 || failure) continue;
@@ -144,7 +176,28 @@ Status NftSocket::receive_acks(const Batch& batch, uint32_t first_seq) {
     return Error(ETIMEDOUT, "nf_tables batch (" + batch.what_.front() + ", ...): the kernel answered " +
                                 std::to_string(answers) + " of " + std::to_string(batch.size()) + " messages");
   }
-  return ok();
+  std::sort(added.begin(), added.end());
+  std::vector<uint64_t> handles;
+  handles.reserve(added.size());
+  for (const auto& [seq, handle] : added) handles.push_back(handle);
+  return handles;
+}
+
+Result<uint32_t> NftSocket::generation() {
+  const std::string what = "get nf_tables ruleset generation";
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  const uint32_t seq = seq_++;
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETGEN, NFPROTO_UNSPEC, 0, seq);
+  if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) return Error::from_errno(what);
+  std::unique_ptr<nftnl_gen, GenDeleter> gen(nftnl_gen_alloc());
+  auto on_gen = [](const nlmsghdr* msg, void* data) -> int {
+    return nftnl_gen_nlmsg_parse(msg, static_cast<nftnl_gen*>(data)) < 0 ? MNL_CB_ERROR : MNL_CB_STOP;
+  };
+  const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
+  if (n < 0) return Error::from_errno(what);
+  if (mnl_cb_run(buf.data(), n, seq, portid_, on_gen, gen.get()) < 0) return Error::from_errno(what);
+  if (!nftnl_gen_is_set(gen.get(), NFTNL_GEN_ID)) return Error(EPROTO, what + ": no generation in the answer");
+  return nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
 }
 
 Result<std::vector<RulePtr>> NftSocket::list_rules(std::string_view table, std::string_view chain) {

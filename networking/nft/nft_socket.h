@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +50,9 @@ class Batch {
   template <class Fill>
   void add(uint16_t type, uint16_t flags, std::string what, Fill fill);
   // The whole batch, begin and end messages included; sequence numbers start at `first_seq`.
-  std::vector<char> finish(uint32_t first_seq) const;
+  // With a generation, the kernel refuses the batch (ERESTART) when the ruleset has changed
+  // since that generation.
+  std::vector<char> finish(uint32_t first_seq, std::optional<uint32_t> generation) const;
 
   std::vector<std::vector<char>> messages_;
   std::vector<std::string> what_;
@@ -62,6 +65,11 @@ class NftSocket {
   // Sends the batch and waits for the kernel's answer to each message; the first error names
   // the message that failed. An empty batch sends nothing.
   Status commit(const Batch& batch);
+  // commit() applied only while the ruleset is still at `generation` (else ERESTART, nothing
+  // changed); returns the handles the kernel gave the rules the batch added, in batch order.
+  Result<std::vector<uint64_t>> commit_at(const Batch& batch, uint32_t generation);
+  // The ruleset generation: it changes with every committed batch, anyone's, in this netns.
+  Result<uint32_t> generation();
   // The rules of one chain (family inet); an empty list when the table or chain is missing.
   Result<std::vector<RulePtr>> list_rules(std::string_view table, std::string_view chain);
 
@@ -70,7 +78,8 @@ class NftSocket {
     void operator()(mnl_socket* s) const { mnl_socket_close(s); }
   };
   explicit NftSocket(std::unique_ptr<mnl_socket, SocketCloser> socket);
-  Status receive_acks(const Batch& batch, uint32_t first_seq);
+  Result<std::vector<uint64_t>> send(const Batch& batch, std::optional<uint32_t> generation);
+  Result<std::vector<uint64_t>> receive_acks(const Batch& batch, uint32_t first_seq);
 
   std::unique_ptr<mnl_socket, SocketCloser> socket_;
   uint32_t portid_ = 0;

@@ -13,9 +13,9 @@
 #include "images/import/oci_layout.h"
 #include "images/oci/manifest.h"
 #include "images/store/gc.h"
+#include "tests/integration/support/busybox_layout_fixture.h"
 #include "tests/integration/support/fixture.h"
 #include "tests/integration/support/peers.h"
-#include "tests/unit/support/content_store_fixture.h"
 #include "tests/unit/support/temp_dir.h"
 
 namespace berth::integration {
@@ -48,18 +48,9 @@ std::string json_string_at(const std::string& json, const std::vector<std::strin
   return v->IsString() ? v->GetString() : std::string();
 }
 
-class ImagesImportTest : public testing::ContentStoreFixture {
+class ImagesImportTest : public BusyboxLayoutFixture {
  protected:
-  ImagesImportTest() : ContentStoreFixture("berth-images-it-") {}
-
-  void SetUp() override {
-    ContentStoreFixture::SetUp();
-    if (HasFatalFailure()) return;
-    layout_ = dir_.path("layout");
-    RunResult r =
-        run_cmd({"bash", fixture_script(), "image-layout", layout_, "--no-validate"}, {}, std::chrono::seconds(120));
-    ASSERT_TRUE(r.ok()) << r;
-  }
+  ImagesImportTest() : BusyboxLayoutFixture("berth-images-it-") {}
 
   // The layout as a `docker save` archive, written by skopeo (the caller checks that it is
   // installed); "" when the copy failed.
@@ -102,8 +93,6 @@ class ImagesImportTest : public testing::ContentStoreFixture {
     }
     return out;
   }
-
-  std::string layout_;
 };
 
 TEST_F(ImagesImportTest, BusyboxOciLayoutImportsWithItsDigestsAndDiffIds) {
@@ -188,6 +177,34 @@ TEST_F(ImagesImportTest, SkopeoDockerArchiveImportsWithTheSameConfigAndDiffIds) 
   ASSERT_TRUE(config_size.ok());
   EXPECT_EQ(usage->images[0].shared_bytes, *config_size);
   EXPECT_EQ(usage->unreferenced_bytes, 0U);
+}
+
+TEST_F(ImagesImportTest, OciArchiveFromSkopeoImportsLikeItsDirectory) {
+  if (find_program("skopeo").empty()) GTEST_SKIP() << "skopeo is not installed (apt-get install skopeo)";
+  std::string archive = dir_.path("busybox-oci.tar");
+  RunResult copy = run_cmd(
+      {"skopeo", "--insecure-policy", "copy", "oci:" + layout_ + ":latest", "oci-archive:" + archive + ":latest"}, {},
+      std::chrono::seconds(120));
+  ASSERT_TRUE(copy.ok()) << copy;
+
+  auto from_dir = images::import_oci_layout(*store_, layout_, ImportOptions{.name = "dir/busybox"});
+  ASSERT_TRUE(from_dir.ok()) << from_dir.error().message();
+  auto from_tar = images::import_oci_layout(*store_, archive, ImportOptions{.name = "tar/busybox", .ref = "latest"});
+  ASSERT_TRUE(from_tar.ok()) << from_tar.error().message();
+  EXPECT_EQ(from_tar->name, "docker.io/tar/busybox:latest");
+  EXPECT_EQ(from_tar->manifest_digest, from_dir->manifest_digest);
+  EXPECT_EQ(from_tar->config_digest, from_dir->config_digest);
+  ASSERT_EQ(from_tar->layers.size(), 1U);
+  EXPECT_EQ(from_tar->layers[0].diff_id, from_dir->layers[0].diff_id);
+
+  // A tar that is not a layout says what is missing, and adds nothing to the store.
+  std::set<std::string> before = store_files();
+  std::string not_layout = dir_.path("plain.tar");
+  ASSERT_TRUE(run_cmd({"tar", "-cf", not_layout, "-C", layout_, "index.json"}).ok());
+  auto refused = images::import_oci_layout(*store_, not_layout, ImportOptions{.name = "bad/busybox"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("oci-layout"), std::string::npos) << refused.error().message();
+  EXPECT_EQ(store_files(), before);
 }
 
 TEST_F(ImagesImportTest, MultiPlatformIndexSelectsLinuxAmd64) {

@@ -15,6 +15,7 @@
 #include "images/unpack/layer_unpacker.h"
 #include "tests/integration/support/fixture.h"
 #include "tests/integration/support/peers.h"
+#include "tests/integration/support/tree_listing.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
 
@@ -26,27 +27,6 @@ using images::SnapshotBackend;
 using images::Snapshotter;
 using images::UnpackPolicy;
 using testing::TarBuilder;
-
-// One line per path: type, mode, owner, size of regular files, link target, mtime.
-std::string tree_listing(const std::string& dir, bool with_mtime) {
-  std::string format = with_mtime ? "%P %y %m %U:%G %s %l %TY%Tm%Td%TH%TM%TS\\n" : "%P %y %m %U:%G %s %l\\n";
-  RunResult r =
-      run_cmd({"sh", "-c", "cd '" + dir + "' && find . -mindepth 1 -printf '" + format + "' | LC_ALL=C sort"});
-  EXPECT_TRUE(r.ok()) << r;
-  // Directory sizes depend on the file system's block allocation, not on the layer.
-  std::string out;
-  for (size_t pos = 0, nl; (nl = r.out.find('\n', pos)) != std::string::npos; pos = nl + 1) {
-    std::string line = r.out.substr(pos, nl - pos);
-    size_t d = line.find(" d ");
-    if (d != std::string::npos) {
-      size_t owner_end = line.find(' ', line.find(' ', d + 3) + 1);
-      size_t size_end = line.find(' ', owner_end + 1);
-      line.replace(owner_end + 1, size_end - owner_end - 1, "-");
-    }
-    out += line + "\n";
-  }
-  return out;
-}
 
 std::string busybox_template() {
   RunResult r = run_cmd({"bash", fixture_script(), "rootfs-template"}, {}, std::chrono::seconds(300));

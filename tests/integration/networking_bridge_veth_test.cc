@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "common/file.h"
 #include "common/strings.h"
 #include "networking/addr/ip_address.h"
 #include "networking/netlink/addresses.h"
@@ -233,6 +234,51 @@ TEST_F(BridgeVethTest, LinkMovedToTheNamespaceIsRenamedThereAndGoneHere) {
   EXPECT_EQ(there->kind, "veth");
   BERTH_ASSERT_OK(networking::delete_link(*host_, a));
   EXPECT_FALSE(networking::find_link(*inside_, "eth1").ok()) << "deleting one end of a veth deletes its peer";
+}
+
+TEST_F(BridgeVethTest, VethMadeInOneRequestIsAnUpPortOfTheBridgeWithItsMtuOnBothEnds) {
+  links_->track(bridge_);
+  links_->track(veth_);
+  BERTH_ASSERT_OK(networking::create_bridge(*host_, bridge_));
+  auto bridge = networking::find_link(*host_, bridge_);
+  ASSERT_TRUE(bridge.ok()) << bridge.error().message();
+  BERTH_ASSERT_OK(
+      networking::create_veth(*host_, veth_, "eth0", &*netns_, {.mtu = 1400, .master = bridge->index, .up = true}));
+  auto host_end = networking::find_link(*host_, veth_);
+  ASSERT_TRUE(host_end.ok()) << host_end.error().message();
+  EXPECT_EQ(host_end->master, bridge->index);
+  EXPECT_TRUE(host_end->up);
+  EXPECT_EQ(host_end->mtu, 1400U);
+  auto peer = networking::find_link(*inside_, "eth0");
+  ASSERT_TRUE(peer.ok()) << peer.error().message();
+  EXPECT_FALSE(peer->up) << "the peer is left down, for its addresses to be set first";
+  EXPECT_EQ(peer->mtu, 1400U);
+  // And it carries traffic once the peer is configured.
+  BERTH_ASSERT_OK(networking::set_link_up(*host_, bridge_));
+  BERTH_ASSERT_OK(networking::add_address(*host_, bridge_, v4(1), {.no_dad = true}));
+  BERTH_ASSERT_OK(networking::add_address(*inside_, "eth0", v4(2), {.no_dad = true}));
+  BERTH_ASSERT_OK(networking::set_link_up(*inside_, "eth0"));
+  ASSERT_NO_FATAL_FAILURE(expect_reachable(v4(1), v4(2)));
+}
+
+TEST_F(BridgeVethTest, BridgeMadeWithoutMulticastSnoopingSaysSo) {
+  links_->track(bridge_);
+  const std::string snooping = "/sys/class/net/" + bridge_ + "/bridge/multicast_snooping";
+  BERTH_ASSERT_OK(networking::create_bridge(*host_, bridge_, {.multicast_snooping = false}));
+  auto off = read_file(snooping);
+  ASSERT_TRUE(off.ok()) << off.error().message();
+  EXPECT_EQ(trim(*off), "0");
+}
+
+TEST_F(BridgeVethTest, VethWithAMasterThatIsNoBridgeIsRefusedAndNotLeftBehind) {
+  links_->track(veth_);
+  auto lo = networking::find_link(*host_, "lo");
+  ASSERT_TRUE(lo.ok()) << lo.error().message();
+  Status s = networking::create_veth(*host_, veth_, "eth0", &*netns_, {.master = lo->index, .up = true});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("create veth " + veth_), std::string::npos) << s.error().message();
+  EXPECT_TRUE(host_links_starting_with(veth_).empty());
+  EXPECT_FALSE(networking::find_link(*inside_, "eth0").ok());
 }
 
 TEST_F(BridgeVethTest, NothingIsLeftOnTheHostAfterwards) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -177,19 +178,20 @@ TEST_F(NftTableTest, PortPublishedForAnotherContainerIsRefused) {
   EXPECT_FALSE(table_->publish("api", {on_loopback}).ok()) << "every address includes 127.0.0.1";
 }
 
-TEST_F(NftTableTest, TwoProcessesNeverPublishOneHostPortTwice) {
+// Two processes publish the same ports at once; each host port must end up published once.
+void publish_from_two_processes(const std::string& name, const std::string& lock_path,
+                                const std::function<PortMapping(uint16_t)>& tcp) {
   constexpr int kPorts = 40;
   const uint16_t base = free_host_port(SocketKind::kTcp).value();
-  const std::string lock_path = "/tmp/" + name_ + ".lock";
   std::vector<pid_t> children;
   for (int child = 0; child < 2; ++child) {
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      auto t = NatTable::open(name_, lock_path);
+      auto t = NatTable::open(name, lock_path);
       if (!t) ::_exit(2);
       // Each tries every port; whoever comes second must be refused.
-      for (int i = 0; i < kPorts; ++i) (void)t->publish("child" + std::to_string(child), {tcp(base + i, 80)});
+      for (int i = 0; i < kPorts; ++i) (void)t->publish("child" + std::to_string(child), {tcp(base + i)});
       ::_exit(0);
     }
     children.push_back(pid);
@@ -199,14 +201,27 @@ TEST_F(NftTableTest, TwoProcessesNeverPublishOneHostPortTwice) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
   }
-  (void)::unlink(lock_path.c_str());
-  auto published = table_->published();
+  auto table = NatTable::open(name);
+  ASSERT_TRUE(table.ok());
+  auto published = table->published();
   ASSERT_TRUE(published.ok()) << published.error().message();
   std::map<uint16_t, int> rules_per_port;
   for (const auto& p : *published) ++rules_per_port[p.mapping.host_port];
   EXPECT_FALSE(rules_per_port.empty());
   for (const auto& [port, n] : rules_per_port)
     EXPECT_EQ(n, 1) << "host port " << port << " was published " << n << " times";
+}
+
+TEST_F(NftTableTest, TwoProcessesNeverPublishOneHostPortTwice) {
+  const std::string lock_path = "/tmp/" + name_ + ".lock";
+  publish_from_two_processes(name_, lock_path, [](uint16_t port) { return tcp(port, 80); });
+  (void)::unlink(lock_path.c_str());
+}
+
+// Without the lock, the kernel's generation check is what keeps the check and the commit
+// together: a batch built on an outdated view is refused and built again.
+TEST_F(NftTableTest, TwoProcessesWithoutTheLockNeverPublishOneHostPortTwice) {
+  publish_from_two_processes(name_, {}, [](uint16_t port) { return tcp(port, 80); });
 }
 
 TEST_F(NftTableTest, ReconcileDropsUnknownContainersAndRestoresMissingRules) {
@@ -259,6 +274,61 @@ TEST_F(NftTableTest, RemovingTheTableLeavesNothing) {
   auto published = table_->published();
   ASSERT_TRUE(published.ok()) << published.error().message();
   EXPECT_TRUE(published->empty());
+}
+
+// Two NatTable objects on one table stand for two berth processes: each keeps an index of the
+// ports chain, and must still see what the other one changed.
+TEST_F(NftTableTest, ChangesThroughAnotherTableObjectAreSeen) {
+  auto other = NatTable::open(name_);
+  ASSERT_TRUE(other.ok()) << other.error().message();
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_TRUE(other->publish("api", {udp(port, 81)}).ok());  // `other` has read the chain now
+  ASSERT_TRUE(table_->publish("web", {tcp(port, 80)}).ok());
+  auto taken = other->publish("db", {tcp(port, 80)});
+  ASSERT_FALSE(taken.ok()) << "the port published through the other object was published twice";
+  EXPECT_NE(taken.error().message().find("is already published for container \"web\""), std::string::npos)
+      << taken.error().message();
+  ASSERT_TRUE(other->unpublish("web").ok());
+  auto comments = rule_comments("ports");
+  EXPECT_EQ(count(comments, "berth:web"), 0U);
+  EXPECT_EQ(count(comments, "berth:api"), 1U);
+  auto freed = table_->publish("db", {tcp(port, 80)});
+  EXPECT_TRUE(freed.ok()) << "the port unpublished through the other object is free again: "
+                          << (freed.ok() ? "" : freed.error().message());
+}
+
+TEST_F(NftTableTest, UnpublishRemovesRulesAfterAChangeBehindBerthsBack) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_TRUE(table_->publish("web", {tcp(port, 80), udp(port, 53)}).ok());
+  auto published = table_->published().value();
+  ASSERT_EQ(published.size(), 2U);
+  RunResult del =
+      run_cmd({"nft", "delete", "rule", "inet", name_, "ports", "handle", std::to_string(published[0].handle)});
+  ASSERT_TRUE(del.ok()) << del;
+  auto s = table_->unpublish("web");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_TRUE(rule_comments("ports").empty());
+}
+
+TEST_F(NftTableTest, BatchAtAnOutdatedGenerationChangesNothing) {
+  auto socket = nft::NftSocket::open();
+  ASSERT_TRUE(socket.ok()) << socket.error().message();
+  const uint32_t before = socket->generation().value();
+  ASSERT_TRUE(table_->publish("web", {tcp(free_host_port(SocketKind::kTcp).value(), 80)}).ok());
+  const uint32_t now = socket->generation().value();
+  EXPECT_NE(now, before) << "a committed batch moves the generation";
+  nft::RulePtr ports_chain(nftnl_rule_alloc());
+  nftnl_rule_set_str(ports_chain.get(), NFTNL_RULE_TABLE, name_.c_str());
+  nftnl_rule_set_str(ports_chain.get(), NFTNL_RULE_CHAIN, "ports");
+  nft::Batch flush;
+  flush.delete_rule(ports_chain.get(), "flush chain ports");
+  auto stale = socket->commit_at(flush, before);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code(), ERESTART) << stale.error().message();
+  EXPECT_EQ(count(rule_comments("ports"), "berth:web"), 1U) << "the refused batch changed the table";
+  auto current = socket->commit_at(flush, now);
+  ASSERT_TRUE(current.ok()) << current.error().message();
+  EXPECT_TRUE(rule_comments("ports").empty());
 }
 
 // A container namespace (10.213.N.2 behind berth-c<pid>) and a remote host namespace

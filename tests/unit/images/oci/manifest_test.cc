@@ -173,5 +173,24 @@ TEST(Manifest, WrittenJsonParsesBackTheSame) {
   EXPECT_EQ(index_again->manifests[0].platform->str(), "linux/arm/v6");
 }
 
+// Found by the oci_documents fuzz target: the writer dropped urls, os.version and
+// os.features, so an index berth wrote (an OCI layout export) lost them.
+TEST(Index, WrittenJsonKeepsUrlsAndEveryPlatformField) {
+  auto index = parse_index(R"({"schemaVersion":2,"manifests":[{"mediaType":
+    "application/vnd.oci.image.manifest.v1+json","digest":")" +
+                           kA + R"(","size":3,
+    "urls":["https://example.com/m"],"platform":{"os":"windows","architecture":"amd64",
+    "os.version":"10.0.17763.1","os.features":["win32k"]}}]})");
+  ASSERT_TRUE(index.ok()) << index.error().message();
+  auto again = parse_index(index_to_json(*index));
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  const Descriptor& d = again->manifests.at(0);
+  EXPECT_EQ(d.urls, std::vector<std::string>{"https://example.com/m"});
+  ASSERT_TRUE(d.platform.has_value());
+  EXPECT_EQ(*d.platform, *index->manifests[0].platform);
+  EXPECT_EQ(d.platform->os_version, "10.0.17763.1");
+  EXPECT_EQ(d.platform->os_features, std::vector<std::string>{"win32k"});
+}
+
 }  // namespace
 }  // namespace berth::images

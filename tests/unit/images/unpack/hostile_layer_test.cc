@@ -184,5 +184,22 @@ TEST_F(HostileLayer, DecompressionBombStopsAtTheLimit) {
   EXPECT_LE(st.st_size, 16 << 20);
 }
 
+TEST_F(HostileLayer, SparseFileLargerThanTheLimitIsRefused) {
+  // One byte of data at the end of a 1 TiB file: almost nothing on disk, but a copy of it
+  // would be a terabyte.
+  std::string tb = std::to_string(uint64_t{1} << 40);
+  std::string layer = testing::TarBuilder()
+                          .pax({{"GNU.sparse.major", "0"},
+                                {"GNU.sparse.minor", "1"},
+                                {"GNU.sparse.size", tb},
+                                {"GNU.sparse.map", std::to_string((uint64_t{1} << 40) - 1) + ",1"}})
+                          .file("huge", "x")
+                          .finish();
+  UnpackPolicy p;
+  p.max_unpacked_bytes = 1 << 30;
+  expect_error(unpack(layer, p), "huge", "sparse file of " + tb + " bytes is larger than the limit of 1073741824");
+  EXPECT_FALSE(path_exists(root() + "/huge"));
+}
+
 }  // namespace
 }  // namespace berth::images

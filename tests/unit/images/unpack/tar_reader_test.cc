@@ -164,14 +164,153 @@ TEST(TarReader, Base256NumbersAreRead) {
   EXPECT_EQ(r->entries[0].mtime_sec, 5000000000LL);
 }
 
-TEST(TarReader, SparseFilesAreRefusedAsUnsupported) {
-  auto gnu = read_all(TarBuilder().header('S', "sparse", 0).finish());
-  ASSERT_FALSE(gnu);
-  EXPECT_NE(gnu.error().message().find("sparse files are not supported"), std::string::npos) << gnu.error().message();
-  EXPECT_NE(gnu.error().message().find("\"sparse\""), std::string::npos) << gnu.error().message();
-  auto pax = read_all(TarBuilder().pax({{"GNU.sparse.major", "1"}}).file("s", "").finish());
-  ASSERT_FALSE(pax);
-  EXPECT_NE(pax.error().message().find("sparse files are not supported"), std::string::npos) << pax.error().message();
+// An old GNU 'S' header for `name`: `segments` in the header (at most 4), `real_size` and
+// the isextended flag; `stored` bytes of data follow (after any extension blocks).
+std::string gnu_sparse_header(const std::string& name, const std::vector<std::pair<uint64_t, uint64_t>>& segments,
+                              uint64_t real_size, uint64_t stored, bool extended = false) {
+  std::string h = TarBuilder().header('S', name, stored).finish().substr(0, 512);
+  auto octal = [&](size_t at, uint64_t v) { std::snprintf(&h[at], 12, "%011llo", static_cast<unsigned long long>(v)); };
+  for (size_t i = 0; i < segments.size(); ++i) {
+    octal(386 + 24 * i, segments[i].first);
+    octal(398 + 24 * i, segments[i].second);
+  }
+  h[482] = extended ? '\1' : '\0';
+  octal(483, real_size);
+  TarBuilder::seal(h);
+  return h;
+}
+
+// Data padded to a block, then the end of the archive.
+std::string data_and_end(const std::string& data) {
+  return data + std::string((512 - data.size() % 512) % 512, '\0') + std::string(1024, '\0');
+}
+
+TEST(TarReader, GnuSparseHeaderGivesTheMapAndTheRealSize) {
+  auto r = read_all(gnu_sparse_header("holes", {{0, 3}, {4096, 2}, {10000, 0}}, 10000, 5) + data_and_end("abcde"));
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->entries.size(), 1U);
+  const TarEntry& e = r->entries[0];
+  EXPECT_EQ(e.type, TarType::kRegular);
+  EXPECT_EQ(e.size, 10000U);
+  ASSERT_TRUE(e.sparse.has_value());
+  EXPECT_EQ(*e.sparse, (std::vector<SparseSegment>{{0, 3}, {4096, 2}, {10000, 0}}));
+  EXPECT_EQ(r->data[0], "abcde") << "read_data yields the stored segments only";
+}
+
+TEST(TarReader, GnuSparseExtensionBlocksAreReadAndBounded) {
+  // Four segments in the header, two more in one extension block.
+  std::string ext(512, '\0');
+  std::snprintf(&ext[0], 12, "%011o", 500);
+  std::snprintf(&ext[12], 12, "%011o", 1);
+  std::snprintf(&ext[24], 12, "%011o", 600);
+  std::snprintf(&ext[36], 12, "%011o", 1);
+  std::string tar =
+      gnu_sparse_header("many", {{0, 1}, {100, 1}, {200, 1}, {300, 1}}, 1000, 6, true) + ext + data_and_end("abcdef");
+  auto r = read_all(tar);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->entries[0].sparse->size(), 6U);
+  EXPECT_EQ(r->entries[0].sparse->back(), (SparseSegment{600, 1}));
+  EXPECT_EQ(r->data[0], "abcdef");
+
+  auto limited = read_all(tar, TarLimits{.max_sparse_segments = 5});
+  ASSERT_FALSE(limited);
+  EXPECT_NE(limited.error().message().find("more than 5 segments"), std::string::npos) << limited.error().message();
+}
+
+TEST(TarReader, PaxSparseFormatsGiveTheSameFile) {
+  std::vector<SparseSegment> want = {{0, 3}, {10, 2}};
+  std::string data = "abcde";
+  auto v00 = TarBuilder()
+                 .pax({{"GNU.sparse.size", "20"},
+                       {"GNU.sparse.numblocks", "2"},
+                       {"GNU.sparse.offset", "0"},
+                       {"GNU.sparse.numbytes", "3"},
+                       {"GNU.sparse.offset", "10"},
+                       {"GNU.sparse.numbytes", "2"}})
+                 .file("f", data)
+                 .finish();
+  auto v01 = TarBuilder()
+                 .pax({{"GNU.sparse.major", "0"},
+                       {"GNU.sparse.minor", "1"},
+                       {"GNU.sparse.name", "f"},
+                       {"GNU.sparse.size", "20"},
+                       {"GNU.sparse.numblocks", "2"},
+                       {"GNU.sparse.map", "0,3,10,2"}})
+                 .file("GNUSparseFile.0/f", data)
+                 .finish();
+  std::string map = "2\n0\n3\n10\n2\n";
+  map.resize(512, '\0');
+  auto v10 = TarBuilder()
+                 .pax({{"GNU.sparse.major", "1"},
+                       {"GNU.sparse.minor", "0"},
+                       {"GNU.sparse.name", "f"},
+                       {"GNU.sparse.realsize", "20"}})
+                 .file("GNUSparseFile.0/f", map + data)
+                 .finish();
+  for (const std::string& tar : {v00, v01, v10}) {
+    auto r = read_all(tar);
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_EQ(r->entries.size(), 1U);
+    EXPECT_EQ(r->entries[0].path, "f");
+    EXPECT_EQ(r->entries[0].size, 20U);
+    ASSERT_TRUE(r->entries[0].sparse.has_value());
+    EXPECT_EQ(*r->entries[0].sparse, want);
+    EXPECT_EQ(r->data[0], data);
+  }
+}
+
+// A pax 0.1 sparse file of real size `size` with `map` over `data`.
+std::string pax01(const std::string& size, const std::string& map, const std::string& data) {
+  return TarBuilder()
+      .pax({{"GNU.sparse.major", "0"}, {"GNU.sparse.minor", "1"}, {"GNU.sparse.size", size}, {"GNU.sparse.map", map}})
+      .file("f", data)
+      .finish();
+}
+
+TEST(TarReader, HostileSparseMapsAreRefused) {
+  struct Case {
+    std::string tar;
+    std::string error;
+  };
+  std::string huge_count = "99999999999\n";
+  huge_count.resize(512, '\0');
+  std::vector<Case> cases = {
+      {pax01("100", "0,10,5,10", std::string(20, 'x')), "overlaps or comes before"},
+      {pax01("100", "50,10,0,10", std::string(20, 'x')), "overlaps or comes before"},
+      {pax01("100", "90,20", std::string(20, 'x')), "reaches past the file's size 100"},
+      {pax01("100", "18446744073709551615,2", "xx"), "reaches past the file's size 100"},
+      {pax01("100", "0,10", std::string(20, 'x')), "its segments hold 10 bytes, the entry 20"},
+      {pax01("100", "0,10,", std::string(10, 'x')), "is not a number"},
+      {pax01("100", "0,10,20", std::string(10, 'x')), "an offset without a length"},
+      {TarBuilder()
+           .pax({{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.realsize", "10"}})
+           .file("f", huge_count)
+           .finish(),
+       "more than 65536 segments"},
+      {TarBuilder().pax({{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}}).file("f", "").finish(),
+       "without GNU.sparse.size"},
+      {TarBuilder()
+           .pax({{"GNU.sparse.major", "2"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.realsize", "10"}})
+           .file("f", "")
+           .finish(),
+       "GNU sparse format 2.0 is not supported"},
+      {TarBuilder()
+           .pax({{"GNU.sparse.size", "10"}, {"GNU.sparse.numbytes", "1"}, {"GNU.sparse.offset", "0"}})
+           .file("f", "x")
+           .finish(),
+       "GNU.sparse.numbytes out of order"},
+      {TarBuilder()
+           .pax({{"GNU.sparse.size", "10"}, {"GNU.sparse.numblocks", "3"}, {"GNU.sparse.map", "0,1"}})
+           .file("f", "x")
+           .finish(),
+       "numblocks says 3 segments, the map has 1"},
+      {gnu_sparse_header("s", {{0, 8}}, 4, 8) + data_and_end(std::string(8, 'x')), "reaches past the file's size 4"},
+  };
+  for (const Case& c : cases) {
+    auto r = read_all(c.tar);
+    ASSERT_FALSE(r) << "accepted, expected: " << c.error;
+    EXPECT_NE(r.error().message().find(c.error), std::string::npos) << r.error().message();
+  }
 }
 
 TEST(TarReader, UnknownEntryTypeIsRefused) {
