@@ -80,13 +80,16 @@ bool is_image_id(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'f') || (c >= '0' && c <= '9'); });
 }
 
-// docker's splitDockerDomain: the first component is a domain only when it looks like one
-// (has a dot or a port, is "localhost", or has uppercase letters).
+// docker's splitDockerDomain: the first of several components is a domain only when it looks
+// like one (has a dot or a port, is "localhost", or has uppercase letters).
+bool looks_like_domain(std::string_view first) {
+  return first.find_first_of(".:") != std::string_view::npos || first == "localhost" || has_upper(first);
+}
+
 void split_domain(std::string_view name, std::string& domain, std::string& path) {
   size_t slash = name.find('/');
   std::string_view first = slash == std::string_view::npos ? std::string_view() : name.substr(0, slash);
-  if (slash == std::string_view::npos ||
-      (first.find_first_of(".:") == std::string_view::npos && first != "localhost" && !has_upper(first))) {
+  if (slash == std::string_view::npos || !looks_like_domain(first)) {
     domain = kDefaultDomain;
     path = name;
   } else {
@@ -149,8 +152,13 @@ std::string Reference::name() const { return domain + "/" + path; }
 
 std::string Reference::familiar_name() const {
   if (domain != kDefaultDomain) return name();
+  // "docker.io/a.b/c" without its domain would read back as registry "a.b" (found by fuzzing).
+  size_t slash = path.find('/');
+  if (slash != std::string::npos && looks_like_domain(std::string_view(path).substr(0, slash))) return name();
   constexpr std::string_view kLibrary = "library/";
-  if (starts_with(path, kLibrary) && path.find('/', kLibrary.size()) == std::string::npos) {
+  // "library/<64 hex digits>" keeps its "library/": alone it would read back as an image ID.
+  if (starts_with(path, kLibrary) && path.find('/', kLibrary.size()) == std::string::npos &&
+      !is_image_id(std::string_view(path).substr(kLibrary.size()))) {
     return path.substr(kLibrary.size());
   }
   return path;

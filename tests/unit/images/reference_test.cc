@@ -36,6 +36,11 @@ TEST(Reference, NormalisesLikeDocker) {
       {"a-b__c--e/f_g.h", "docker.io/a-b__c--e/f_g.h:latest", "a-b__c--e/f_g.h:latest"},
       // A first component with a dot is a domain, and a domain allows no "_".
       {"a.b/c", "a.b/c:latest", "a.b/c:latest"},
+      // ...so a docker.io path starting with one keeps its domain in the familiar form.
+      {"docker.io/a.b/c", "docker.io/a.b/c:latest", "docker.io/a.b/c:latest"},
+      {"docker.io/localhost/c", "docker.io/localhost/c:latest", "docker.io/localhost/c:latest"},
+      {"library/" + std::string(64, 'a'), "docker.io/library/" + std::string(64, 'a') + ":latest",
+       "library/" + std::string(64, 'a') + ":latest"},
       {"busybox@" + kDigest, "docker.io/library/busybox@" + kDigest, "busybox@" + kDigest},
       {"busybox:1@" + kDigest, "docker.io/library/busybox:1@" + kDigest, "busybox:1@" + kDigest},
   };
