@@ -127,6 +127,12 @@ Result<UniqueFd> open_path(const std::string& path, int flags, mode_t mode) {
   return UniqueFd(fd);
 }
 
+Status fsync_dir(const std::string& dir) {
+  BERTH_ASSIGN(UniqueFd fd, open_path(dir, O_RDONLY | O_DIRECTORY));
+  if (::fsync(fd.get()) != 0) return Error::from_errno("fsync " + dir);
+  return ok();
+}
+
 Status mkdir_p(const std::string& path, mode_t mode) {
   if (path.empty()) return ok();
   struct stat st {};

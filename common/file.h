@@ -35,6 +35,8 @@ Status write_all(int fd, std::string_view data, std::string_view what);
 Status pwrite_all(int fd, std::string_view data, uint64_t offset, std::string_view what);
 
 Result<UniqueFd> open_path(const std::string& path, int flags, mode_t mode = 0);
+// fsync(2) of the directory `dir`: makes the names just created or renamed in it durable.
+Status fsync_dir(const std::string& dir);
 Status mkdir_p(const std::string& path, mode_t mode = 0755);
 // Removes a directory tree without crossing into other file systems.
 Status remove_tree(const std::string& path);

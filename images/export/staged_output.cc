@@ -19,12 +19,6 @@ std::string temp_template(const std::string& target) {
   return path_join(dirname_of(target), ".berth-export-" + basename_of(target) + "-XXXXXX");
 }
 
-Status fsync_path(const std::string& path, int flags) {
-  BERTH_ASSIGN(UniqueFd fd, open_path(path, flags));
-  if (::fsync(fd.get()) != 0) return Error::from_errno("fsync " + path);
-  return ok();
-}
-
 }  // namespace
 
 Result<StagedOutput> StagedOutput::file(const std::string& target) {
@@ -62,7 +56,7 @@ StagedOutput::~StagedOutput() {
 
 Status StagedOutput::commit() {
   if (is_directory_) {
-    BERTH_TRY(fsync_path(path_, O_RDONLY | O_DIRECTORY));
+    BERTH_TRY(fsync_dir(path_));
   } else if (::fsync(fd_.get()) != 0) {
     return Error::from_errno("fsync " + path_);
   }
@@ -72,7 +66,7 @@ Status StagedOutput::commit() {
     return Error::from_errno("rename " + path_ + " to " + target_, e);
   }
   path_.clear();
-  return fsync_path(dirname_of(target_), O_RDONLY | O_DIRECTORY);
+  return fsync_dir(dirname_of(target_));
 }
 
 }  // namespace berth::images

@@ -21,12 +21,6 @@ namespace {
 
 constexpr std::string_view kRecord = "snapshot.json";
 
-Status fsync_dir(const std::string& dir) {
-  BERTH_ASSIGN(UniqueFd fd, open_path(dir, O_RDONLY | O_DIRECTORY));
-  if (::fsync(fd.get()) != 0) return Error::from_errno("fsync " + dir);
-  return ok();
-}
-
 Result<std::string> make_temp_dir(const std::string& parent, const std::string& prefix) {
   std::string tmpl = path_join(parent, prefix + "-XXXXXX");
   if (::mkdtemp(tmpl.data()) == nullptr) return Error::from_errno("mkdtemp " + tmpl);

@@ -42,12 +42,6 @@ class TempBlob {
   UniqueFd fd_;
 };
 
-Status fsync_dir(const std::string& dir) {
-  BERTH_ASSIGN(UniqueFd fd, open_path(dir, O_RDONLY | O_DIRECTORY));
-  if (::fsync(fd.get()) != 0) return Error::from_errno("fsync " + dir);
-  return ok();
-}
-
 // Copies the reader into `fd`, hashing as it goes; stops as soon as it has more than `limit`.
 Result<uint64_t> copy_and_hash(const ByteReader& reader, int fd, Hasher& hasher, uint64_t limit) {
   std::vector<char> buf(kChunk);
