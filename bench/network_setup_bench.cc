@@ -8,9 +8,11 @@
 // usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]
 // env:   BENCH_NO_PORTS=1  the scaling run publishes no ports (to tell nftables' share of a
 //                          slowdown from the links' and IPAM's)
-//        BENCH_DIR=/dev/shm  where the state (IPAM, CNI cache, netns pins) lives; default /tmp.
-//                          On a disk shared with busy neighbours every inode created there
-//                          may wait for their journal commits: a tmpfs takes the disk out.
+//        BENCH_DIR=/tmp    where the state (IPAM, attachment records, CNI cache and host-local
+//                          data, netns pins) lives; default /dev/shm, a tmpfs like the /run
+//                          berth keeps it in on production hosts. On a disk, every inode
+//                          created may wait for the disk (on this journal-less ext4, 3-6x
+//                          longer for minutes after many deletions).
 #include <time.h>
 #include <unistd.h>
 
@@ -168,7 +170,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   }
   if (::geteuid() != 0) die("run as root (network namespaces, links, nftables)");
   const char* parent = std::getenv("BENCH_DIR");
-  std::string dir = std::string(parent != nullptr ? parent : "/tmp") + "/berth-bench-net-XXXXXX";
+  std::string dir = std::string(parent != nullptr ? parent : "/dev/shm") + "/berth-bench-net-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) die("mkdtemp");
   networking::NetnsStore pins(dir);
   auto ran = networking::run_in_new_netns([&] {

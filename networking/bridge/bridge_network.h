@@ -27,7 +27,11 @@ struct BridgeConfig {
   std::string subnet = "10.88.0.0/16";
   std::string subnet6;  // e.g. "fd00:be7::/64" for dual stack (subnet must then be IPv4); empty: none
   uint32_t mtu = 1500;
-  std::string state_dir = "/var/lib/berth/network";  // IPAM and attachment records
+  // IPAM and attachment records. They describe kernel objects that die with the boot (veths,
+  // rules, the addresses running containers hold), so they live where the boot's state lives:
+  // /run, a tmpfs on production hosts. A reboot then starts with no stale allocation, and a
+  // setup creates its few small files in memory rather than on a disk.
+  std::string state_dir = "/run/berth/network";
   std::string nft_table = "berth";
   std::string nft_lock;  // e.g. /run/berth/nft-berth.lock
 };
