@@ -8,13 +8,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
 
 #include "common/file.h"
 #include "common/strings.h"
+#include "images/export/tar_writer.h"
 #include "images/unpack/layer_entries.h"
 
 namespace berth::images::appc {
@@ -70,58 +70,18 @@ std::string parent_of(const std::string& path) {
   return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
-// ustar with a pax "path" record for long names: only what a whiteout layer needs.
-class TarWriter {
- public:
-  void directory(const std::string& path, const struct stat& st) { entry(path + "/", '5', st); }
-  void empty_file(const std::string& path) {
-    struct stat st {};
-    st.st_mode = 0644;
-    entry(path, '0', st);
-  }
-  std::string finish() {
-    out_.append(1024, '\0');
-    return std::move(out_);
-  }
+TarMeta meta_of(const struct stat& st) {
+  return {.mode = st.st_mode & 07777,
+          .uid = st.st_uid,
+          .gid = st.st_gid,
+          .mtime = static_cast<uint64_t>(std::max<int64_t>(0, st.st_mtim.tv_sec))};
+}
 
- private:
-  static void octal(char* field, size_t len, uint64_t value) {
-    std::snprintf(field, len, "%0*llo", static_cast<int>(len - 1), static_cast<unsigned long long>(value));
-  }
-  void header(const std::string& name, char type, const struct stat& st, uint64_t size) {
-    std::string h(512, '\0');
-    name.copy(h.data(), std::min<size_t>(name.size(), 99));
-    octal(&h[100], 8, st.st_mode & 07777);
-    octal(&h[108], 8, st.st_uid);
-    octal(&h[116], 8, st.st_gid);
-    octal(&h[124], 12, size);
-    octal(&h[136], 12, static_cast<uint64_t>(std::max<int64_t>(0, st.st_mtim.tv_sec)));
-    h[156] = type;
-    std::string("ustar").copy(&h[257], 5);
-    h[263] = h[264] = '0';
-    h.replace(148, 8, 8, ' ');
-    unsigned sum = 0;
-    for (char c : h) sum += static_cast<unsigned char>(c);
-    octal(&h[148], 7, sum);
-    out_ += h;
-  }
-  void entry(const std::string& path, char type, const struct stat& st) {
-    if (path.size() > 99) {
-      std::string body = " path=" + path + "\n";
-      size_t len = body.size() + 1;
-      while (std::to_string(len).size() + body.size() != len) ++len;
-      std::string record = std::to_string(len) + body;
-      header("././@PaxHeader", 'x', {}, record.size());
-      out_ += record;
-      out_.append((512 - record.size() % 512) % 512, '\0');
-    }
-    header(path, type, st, 0);
-  }
-  std::string out_;
-};
-
-Result<std::string> whiteout_tar(const Tree& tree, const std::vector<std::string>& whitelist) {
-  TarWriter tar;
+// The whiteouts hiding what the whitelist does not keep, as a tar in a memfd.
+Result<UniqueFd> whiteout_tar(const Tree& tree, const std::vector<std::string>& whitelist) {
+  UniqueFd fd(::memfd_create("berth-appc-whitelist", MFD_CLOEXEC));
+  if (!fd) return Error::from_errno("memfd_create");
+  TarWriter tar(fd.get(), "whiteout layer");
   std::set<std::string> hidden;
   std::set<std::string> dirs_written;
   for (const auto& [path, node] : tree) {
@@ -136,18 +96,13 @@ Result<std::string> whiteout_tar(const Tree& tree, const std::vector<std::string
     for (std::string p = parent; !p.empty() && !dirs_written.contains(p); p = parent_of(p)) parents.push_back(p);
     std::reverse(parents.begin(), parents.end());  // outermost first
     for (const std::string& p : parents) {
-      tar.directory(p, tree.at(p).st);
+      BERTH_TRY(tar.add_directory(p, meta_of(tree.at(p).st)));
       dirs_written.insert(p);
     }
-    tar.empty_file(child(parent, ".wh." + path.substr(parent.empty() ? 0 : parent.size() + 1)));
+    const std::string whiteout = child(parent, ".wh." + path.substr(parent.empty() ? 0 : parent.size() + 1));
+    BERTH_TRY(tar.add_file(whiteout, string_reader(""), {.mode = 0644}));
   }
-  return tar.finish();
-}
-
-Result<UniqueFd> memory_file(const std::string& data) {
-  UniqueFd fd(::memfd_create("berth-appc-whitelist", MFD_CLOEXEC));
-  if (!fd) return Error::from_errno("memfd_create");
-  BERTH_TRY(write_all(fd.get(), data, "whiteout layer"));
+  BERTH_TRY(tar.finish());
   return fd;
 }
 
@@ -171,9 +126,8 @@ Result<LayerSource> whitelist_layer(Snapshotter& snapshots, const std::vector<La
     name += " " + layer.chain_id;
   }
   for (const std::string& w : keep) name += "\n" + w;
-  BERTH_ASSIGN(std::string tar, whiteout_tar(tree, keep));
   auto memfd = std::make_shared<UniqueFd>();
-  BERTH_ASSIGN(*memfd, memory_file(tar));
+  BERTH_ASSIGN(*memfd, whiteout_tar(tree, keep));
   return LayerSource{.chain_id = Digest::of(name).str(), .open_blob = [memfd]() -> Result<UniqueFd> {
                        UniqueFd copy(::fcntl(memfd->get(), F_DUPFD_CLOEXEC, 0));
                        if (!copy) return Error::from_errno("dup the whiteout layer");
