@@ -41,10 +41,23 @@ Result<std::string> JsonNode::as_string() const {
   return std::string(value_->GetString(), value_->GetStringLength());
 }
 
+Result<JsonNode> JsonNode::required(std::string_view key) const {
+  if (!is_object()) return error("must be an object");
+  auto f = field(key);
+  if (f) return *f;
+  std::string member = path().empty() ? std::string(key) : path() + "." + std::string(key);
+  return Error(EINVAL, member + ": is required");
+}
+
 Result<std::string> JsonNode::optional_string(std::string_view key) const {
   auto f = field(key);
   if (!f) return std::string();
   return f->as_string();
+}
+
+Result<std::string> JsonNode::required_string(std::string_view key) const {
+  BERTH_ASSIGN(JsonNode f, required(key));
+  return f.as_string();
 }
 
 Result<bool> JsonNode::as_bool() const {

@@ -45,8 +45,13 @@ class JsonNode {
 
   // The member `key` of an object; nullopt when absent or null (absent optional fields).
   [[nodiscard]] std::optional<JsonNode> field(std::string_view key) const;
+  // The member `key` of an object that must be there, or an error naming its path:
+  // "layers[1].digest: is required".
+  [[nodiscard]] Result<JsonNode> required(std::string_view key) const;
   // The string member `key`; "" when absent or null, an error when it is another type.
   [[nodiscard]] Result<std::string> optional_string(std::string_view key) const;
+  // The string member `key` that must be there.
+  [[nodiscard]] Result<std::string> required_string(std::string_view key) const;
 
   [[nodiscard]] Result<std::string> as_string() const;
   [[nodiscard]] Result<bool> as_bool() const;

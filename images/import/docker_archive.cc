@@ -29,12 +29,11 @@ Result<std::vector<ArchiveImage>> parse_archive_manifest(std::string_view json) 
   std::vector<ArchiveImage> out;
   for (const JsonNode& entry : entries) {
     ArchiveImage image;
-    BERTH_ASSIGN(JsonNode config, required_field(entry, "Config"));
-    BERTH_ASSIGN(image.config, config.as_string());
+    BERTH_ASSIGN(image.config, entry.required_string("Config"));
     if (auto tags = entry.field("RepoTags")) {
       BERTH_ASSIGN(image.repo_tags, tags->as_string_array());
     }
-    BERTH_ASSIGN(JsonNode layers, required_field(entry, "Layers"));
+    BERTH_ASSIGN(JsonNode layers, entry.required("Layers"));
     BERTH_ASSIGN(image.layers, layers.as_string_array());
     out.push_back(std::move(image));
   }

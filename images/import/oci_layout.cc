@@ -33,8 +33,7 @@ Status check_layout_version(const LayoutSource& source) {
   BERTH_ASSIGN(std::string text, source.read_text(path));
   BERTH_ASSIGN(JsonDocument doc, JsonDocument::parse(text, path));
   JsonNode root(doc);
-  BERTH_ASSIGN(JsonNode version, required_field(root, "imageLayoutVersion"));
-  BERTH_ASSIGN(std::string v, version.as_string());
+  BERTH_ASSIGN(std::string v, root.required_string("imageLayoutVersion"));
   if (v != "1.0.0") return Error(EINVAL, path + ": imageLayoutVersion \"" + v + "\" is not 1.0.0");
   return ok();
 }

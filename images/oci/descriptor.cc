@@ -51,14 +51,6 @@ std::string Platform::str() const {
   return s;
 }
 
-Result<JsonNode> required_field(const JsonNode& object, std::string_view key) {
-  if (!object.is_object()) return object.error("must be an object");
-  auto f = object.field(key);
-  if (f) return *f;
-  std::string path = object.path().empty() ? std::string(key) : object.path() + "." + std::string(key);
-  return Error(EINVAL, path + ": is required");
-}
-
 Result<std::map<std::string, std::string>> parse_string_map(const JsonNode& node) {
   BERTH_ASSIGN(auto members, node.as_object());
   std::map<std::string, std::string> out;
@@ -71,10 +63,8 @@ Result<std::map<std::string, std::string>> parse_string_map(const JsonNode& node
 
 Result<Platform> parse_platform(const JsonNode& node) {
   Platform p;
-  BERTH_ASSIGN(JsonNode os, required_field(node, "os"));
-  BERTH_ASSIGN(p.os, os.as_string());
-  BERTH_ASSIGN(JsonNode arch, required_field(node, "architecture"));
-  BERTH_ASSIGN(p.architecture, arch.as_string());
+  BERTH_ASSIGN(p.os, node.required_string("os"));
+  BERTH_ASSIGN(p.architecture, node.required_string("architecture"));
   BERTH_ASSIGN(p.variant, node.optional_string("variant"));
   BERTH_ASSIGN(p.os_version, node.optional_string("os.version"));
   if (auto features = node.field("os.features")) {
@@ -85,14 +75,13 @@ Result<Platform> parse_platform(const JsonNode& node) {
 
 Result<Descriptor> parse_descriptor(const JsonNode& node) {
   Descriptor d;
-  BERTH_ASSIGN(JsonNode type, required_field(node, "mediaType"));
-  BERTH_ASSIGN(d.media_type, type.as_string());
-  BERTH_ASSIGN(JsonNode digest, required_field(node, "digest"));
+  BERTH_ASSIGN(d.media_type, node.required_string("mediaType"));
+  BERTH_ASSIGN(JsonNode digest, node.required("digest"));
   BERTH_ASSIGN(std::string digest_text, digest.as_string());
   auto parsed = Digest::parse(digest_text);
   if (!parsed) return digest.error(parsed.error().message());
   d.digest = std::move(parsed).value();
-  BERTH_ASSIGN(JsonNode size, required_field(node, "size"));
+  BERTH_ASSIGN(JsonNode size, node.required("size"));
   BERTH_ASSIGN(d.size, size.as_uint64());
   if (auto urls = node.field("urls")) {
     BERTH_ASSIGN(d.urls, urls->as_string_array());

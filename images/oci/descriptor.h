@@ -78,9 +78,6 @@ struct Descriptor {
   std::optional<Platform> platform;
 };
 
-// A JSON object's member that must be there, or an error naming its path:
-// "layers[1].digest: is required".
-Result<JsonNode> required_field(const JsonNode& object, std::string_view key);
 // An object of string values (annotations, labels).
 Result<std::map<std::string, std::string>> parse_string_map(const JsonNode& node);
 Result<Platform> parse_platform(const JsonNode& node);

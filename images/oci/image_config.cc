@@ -54,11 +54,11 @@ Result<ContainerDefaults> parse_defaults(const JsonNode& node) {
 }
 
 Result<std::vector<Digest>> parse_rootfs(const JsonNode& root) {
-  BERTH_ASSIGN(JsonNode rootfs, required_field(root, "rootfs"));
-  BERTH_ASSIGN(JsonNode type, required_field(rootfs, "type"));
+  BERTH_ASSIGN(JsonNode rootfs, root.required("rootfs"));
+  BERTH_ASSIGN(JsonNode type, rootfs.required("type"));
   BERTH_ASSIGN(std::string type_text, type.as_string());
   if (type_text != "layers") return type.error(R"(must be "layers", got ")" + type_text + "\"");
-  BERTH_ASSIGN(JsonNode diff_ids, required_field(rootfs, "diff_ids"));
+  BERTH_ASSIGN(JsonNode diff_ids, rootfs.required("diff_ids"));
   BERTH_ASSIGN(auto nodes, diff_ids.as_array());
   std::vector<Digest> out;
   for (const JsonNode& node : nodes) {
@@ -93,10 +93,8 @@ Result<std::vector<HistoryEntry>> parse_history(const JsonNode& root) {
 Result<ImageConfig> parse_config_node(const JsonNode& root) {
   if (!root.is_object()) return root.error("must be an object");
   ImageConfig c;
-  BERTH_ASSIGN(JsonNode os, required_field(root, "os"));
-  BERTH_ASSIGN(c.os, os.as_string());
-  BERTH_ASSIGN(JsonNode arch, required_field(root, "architecture"));
-  BERTH_ASSIGN(c.architecture, arch.as_string());
+  BERTH_ASSIGN(c.os, root.required_string("os"));
+  BERTH_ASSIGN(c.architecture, root.required_string("architecture"));
   BERTH_ASSIGN(c.variant, root.optional_string("variant"));
   BERTH_ASSIGN(c.os_version, root.optional_string("os.version"));
   BERTH_ASSIGN(c.created, root.optional_string("created"));

@@ -8,7 +8,7 @@ namespace berth::images {
 namespace {
 
 Status check_schema_version(const JsonNode& root) {
-  BERTH_ASSIGN(JsonNode version, required_field(root, "schemaVersion"));
+  BERTH_ASSIGN(JsonNode version, root.required("schemaVersion"));
   BERTH_ASSIGN(int64_t v, version.as_int64());
   if (v != 2) return version.error("must be 2, got " + std::to_string(v));
   return ok();
@@ -51,12 +51,12 @@ Result<Manifest> parse_manifest_node(const JsonNode& root, std::string_view desc
   Manifest m;
   BERTH_ASSIGN(m.media_type, document_media_type(root, descriptor_media_type, is_manifest_media_type,
                                                  "an image manifest", media_type::kOciManifest));
-  BERTH_ASSIGN(JsonNode config, required_field(root, "config"));
+  BERTH_ASSIGN(JsonNode config, root.required("config"));
   BERTH_ASSIGN(m.config, parse_descriptor(config));
   if (!is_config_media_type(m.config.media_type)) {
     return Error(EINVAL, config.path() + ".mediaType: \"" + m.config.media_type + "\" is not an image config");
   }
-  BERTH_ASSIGN(JsonNode layers, required_field(root, "layers"));
+  BERTH_ASSIGN(JsonNode layers, root.required("layers"));
   BERTH_ASSIGN(auto layer_nodes, layers.as_array());
   for (const JsonNode& node : layer_nodes) {
     BERTH_ASSIGN(Descriptor layer, parse_descriptor(node));
@@ -75,7 +75,7 @@ Result<Index> parse_index_node(const JsonNode& root, std::string_view descriptor
   Index index;
   BERTH_ASSIGN(index.media_type, document_media_type(root, descriptor_media_type, is_index_media_type, "an image index",
                                                      media_type::kOciIndex));
-  BERTH_ASSIGN(JsonNode manifests, required_field(root, "manifests"));
+  BERTH_ASSIGN(JsonNode manifests, root.required("manifests"));
   BERTH_ASSIGN(auto nodes, manifests.as_array());
   bool docker = index.media_type == media_type::kDockerManifestList;
   for (const JsonNode& node : nodes) {
