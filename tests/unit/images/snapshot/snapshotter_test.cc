@@ -12,17 +12,13 @@
 #include "images/digest/digest.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
+#include "tests/unit/support/unpack_policy.h"
 
 namespace berth::images {
 namespace {
 
 using berth::testing::TarBuilder;
-
-UnpackPolicy test_policy() {
-  UnpackPolicy p;
-  p.preserve_owners = ::geteuid() == 0;
-  return p;
-}
+using berth::testing::test_unpack_policy;
 
 // A layer whose blob is a file under `dir`, counting how often it is opened.
 struct TestLayer {
@@ -55,7 +51,7 @@ class SnapshotterTest : public ::testing::Test {
 };
 
 TEST_F(SnapshotterTest, LayerIsUnpackedOnceAndSharedByEverySnapshot) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s) << s.error().message();
   auto m1 = s->prepare("c1", {base_.source(chain('a')), top_.source(chain('b'))});
   ASSERT_TRUE(m1) << m1.error().message();
@@ -68,7 +64,7 @@ TEST_F(SnapshotterTest, LayerIsUnpackedOnceAndSharedByEverySnapshot) {
 }
 
 TEST_F(SnapshotterTest, OverlayMountListsLowerDirsTopmostFirst) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s);
   auto m = s->prepare("web", {base_.source(chain('a')), top_.source(chain('b'))});
   ASSERT_TRUE(m) << m.error().message();
@@ -81,7 +77,7 @@ TEST_F(SnapshotterTest, OverlayMountListsLowerDirsTopmostFirst) {
   EXPECT_EQ(o.options[2], "workdir=" + root_ + "/containers/web/work");
   EXPECT_TRUE(path_exists(root_ + "/containers/web/upper"));
   // After a restart the same mounts come back from the record.
-  auto again = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto again = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(again);
   auto m2 = again->mounts("web");
   ASSERT_TRUE(m2) << m2.error().message();
@@ -90,7 +86,7 @@ TEST_F(SnapshotterTest, OverlayMountListsLowerDirsTopmostFirst) {
 
 TEST_F(SnapshotterTest, CopyBackendMaterialisesLayersInOrderWithWhiteouts) {
   TestLayer wh(tmp_, "wh", TarBuilder().file("etc/.wh.b", "").finish());
-  auto s = Snapshotter::open(root_, SnapshotBackend::kCopy, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kCopy, test_unpack_policy());
   ASSERT_TRUE(s);
   auto m = s->prepare("c", {base_.source(chain('a')), top_.source(chain('b')), wh.source(chain('c'))});
   ASSERT_TRUE(m) << m.error().message();
@@ -104,7 +100,7 @@ TEST_F(SnapshotterTest, CopyBackendMaterialisesLayersInOrderWithWhiteouts) {
 }
 
 TEST_F(SnapshotterTest, DiffIdMismatchIsRefusedAndLeavesNoLayer) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s);
   LayerSource bad = base_.source(chain('a'));
   bad.diff_id = chain('f');
@@ -122,7 +118,7 @@ TEST_F(SnapshotterTest, DiffIdMismatchIsRefusedAndLeavesNoLayer) {
 // Missing layers are unpacked side by side: a bad one fails the prepare and names itself,
 // the good ones are kept (shared, for the next try).
 TEST_F(SnapshotterTest, BadLayerAmongSeveralFailsPrepareAndNamesIt) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s);
   LayerSource bad = top_.source(chain('b'));
   bad.diff_id = chain('f');
@@ -137,7 +133,7 @@ TEST_F(SnapshotterTest, BadLayerAmongSeveralFailsPrepareAndNamesIt) {
 }
 
 TEST_F(SnapshotterTest, LayerUnpackedWithoutSyncIsNamedWholeAndShared) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy(), LayerSync::kNone);
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy(), LayerSync::kNone);
   ASSERT_TRUE(s);
   ASSERT_TRUE(s->prepare("c1", {base_.source(chain('a')), top_.source(chain('b'))}));
   ASSERT_TRUE(s->prepare("c2", {base_.source(chain('a'))}));
@@ -147,7 +143,7 @@ TEST_F(SnapshotterTest, LayerUnpackedWithoutSyncIsNamedWholeAndShared) {
 }
 
 TEST_F(SnapshotterTest, BlobThatIsNotWhatItsMediaTypeSaysIsRefused) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s);
   LayerSource zstd_claim = base_.source(chain('a'));  // the blob is gzip
   zstd_claim.media_type = "application/vnd.oci.image.layer.v1.tar+zstd";
@@ -160,7 +156,7 @@ TEST_F(SnapshotterTest, BlobThatIsNotWhatItsMediaTypeSaysIsRefused) {
 }
 
 TEST_F(SnapshotterTest, ConcurrentCallersUnpackALayerOnce) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s);
   std::vector<std::thread> threads;
   threads.reserve(6);
@@ -176,7 +172,7 @@ TEST_F(SnapshotterTest, ConcurrentCallersUnpackALayerOnce) {
 }
 
 TEST_F(SnapshotterTest, UnusedLayersAreListedAndRemovedButUsedOnesAreKept) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s);
   ASSERT_TRUE(s->prepare("c1", {base_.source(chain('a')), top_.source(chain('b'))}));
   ASSERT_TRUE(s->prepare("c2", {base_.source(chain('a'))}));
@@ -196,13 +192,13 @@ TEST_F(SnapshotterTest, UnusedLayersAreListedAndRemovedButUsedOnesAreKept) {
 
 TEST_F(SnapshotterTest, HalfUnpackedLayerFromACrashIsCleanedOnOpen) {
   ASSERT_TRUE(mkdir_p(root_ + "/tmp/" + std::string(64, 'a') + "-X1Y2Z3/fs/etc"));
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_TRUE(list_dir(root_ + "/tmp")->empty());
 }
 
 TEST_F(SnapshotterTest, IdsThatCouldNameOtherPathsAreRefused) {
-  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_policy());
+  auto s = Snapshotter::open(root_, SnapshotBackend::kOverlay, test_unpack_policy());
   ASSERT_TRUE(s);
   EXPECT_FALSE(s->prepare("../evil", {}));
   EXPECT_FALSE(s->prepare(".hidden", {}));

@@ -14,17 +14,13 @@
 #include "images/digest/digest.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
+#include "tests/unit/support/unpack_policy.h"
 
 namespace berth::images {
 namespace {
 
 using berth::testing::TarBuilder;
-
-UnpackPolicy test_policy() {
-  UnpackPolicy p;
-  p.preserve_owners = ::geteuid() == 0;
-  return p;
-}
+using berth::testing::test_unpack_policy;
 
 Result<UnpackResult> unpack_into(const std::string& dir, const std::string& blob, const UnpackPolicy& p) {
   UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -55,7 +51,7 @@ TEST(LayerUnpacker, WritesFilesDirectoriesLinksModesAndTimes) {
                         .hardlink("usr/bin/same", "usr/bin/tool")
                         .file("deep/implicit/parent", "x")
                         .finish();
-  auto r = unpack_into(tmp.path(), testing::gzip(tar), test_policy());
+  auto r = unpack_into(tmp.path(), testing::gzip(tar), test_unpack_policy());
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->entries, 6U);
   EXPECT_EQ(r->compression, LayerCompression::kGzip);
@@ -82,7 +78,7 @@ TEST(LayerUnpacker, WritesFilesDirectoriesLinksModesAndTimes) {
 TEST(LayerUnpacker, DiffIdIsReturnedForTheCallerToVerify) {
   TempDir tmp("berth-unpack-");
   std::string tar = TarBuilder().file("a", "b").finish() + std::string(4096, '\0');  // padding counts
-  auto r = unpack_into(tmp.path(), testing::zstd(tar), test_policy());
+  auto r = unpack_into(tmp.path(), testing::zstd(tar), test_unpack_policy());
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->diff_id, Digest::of(tar).str());
   EXPECT_EQ(r->compression, LayerCompression::kZstd);
@@ -91,10 +87,10 @@ TEST(LayerUnpacker, DiffIdIsReturnedForTheCallerToVerify) {
 TEST(LayerUnpacker, SetidBitsFollowThePolicy) {
   std::string tar = TarBuilder().file("su", "x", {.mode = 06755}).dir("shared/", {.mode = 02775}).finish();
   TempDir keep("berth-unpack-");
-  ASSERT_TRUE(unpack_into(keep.path(), tar, test_policy()));
+  ASSERT_TRUE(unpack_into(keep.path(), tar, test_unpack_policy()));
   EXPECT_EQ(lstat_of(keep.path("su")).st_mode & 07777, 06755U);
   TempDir strip("berth-unpack-");
-  UnpackPolicy p = test_policy();
+  UnpackPolicy p = test_unpack_policy();
   p.allow_setid = false;
   ASSERT_TRUE(unpack_into(strip.path(), tar, p));
   EXPECT_EQ(lstat_of(strip.path("su")).st_mode & 07777, 0755U);
@@ -104,9 +100,9 @@ TEST(LayerUnpacker, SetidBitsFollowThePolicy) {
 TEST(LayerUnpacker, LaterEntriesReplaceEarlierOnesOfAnotherKind) {
   TempDir tmp("berth-unpack-");
   std::string lower = TarBuilder().dir("x/").file("x/inner", "1").file("y", "2").symlink("z", "y").finish();
-  ASSERT_TRUE(unpack_into(tmp.path(), lower, test_policy()));
+  ASSERT_TRUE(unpack_into(tmp.path(), lower, test_unpack_policy()));
   std::string upper = TarBuilder().file("x", "now a file").dir("y/").file("z", "not a link").finish();
-  auto r = unpack_into(tmp.path(), upper, test_policy());
+  auto r = unpack_into(tmp.path(), upper, test_unpack_policy());
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(*read_file(tmp.path("x")), "now a file");
   EXPECT_TRUE(S_ISDIR(lstat_of(tmp.path("y")).st_mode));
@@ -117,7 +113,7 @@ TEST(LayerUnpacker, ApplyModeWhiteoutsDeleteLowerEntriesAndOpaqueDirsHideThem) {
   TempDir tmp("berth-unpack-");
   std::string lower =
       TarBuilder().file("gone", "1").dir("dir/").file("dir/old", "2").dir("opq/").file("opq/old", "3").finish();
-  ASSERT_TRUE(unpack_into(tmp.path(), lower, test_policy()));
+  ASSERT_TRUE(unpack_into(tmp.path(), lower, test_unpack_policy()));
   // The opaque marker comes after this layer's own entry in the directory: it must survive.
   std::string upper = TarBuilder()
                           .file(".wh.gone", "")
@@ -126,7 +122,7 @@ TEST(LayerUnpacker, ApplyModeWhiteoutsDeleteLowerEntriesAndOpaqueDirsHideThem) {
                           .file("opq/.wh..wh..opq", "")
                           .file("nothere/.wh.x", "")
                           .finish();
-  auto r = unpack_into(tmp.path(), upper, test_policy());
+  auto r = unpack_into(tmp.path(), upper, test_unpack_policy());
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_FALSE(path_exists(tmp.path("gone")));
   EXPECT_FALSE(path_exists(tmp.path("dir/old")));
@@ -140,7 +136,7 @@ TEST(LayerUnpacker, ApplyModeWhiteoutsDeleteLowerEntriesAndOpaqueDirsHideThem) {
 TEST(LayerUnpacker, OverlayModeWritesOverlayfsWhiteouts) {
   if (::geteuid() != 0) GTEST_SKIP() << "overlay whiteouts need CAP_MKNOD and CAP_SYS_ADMIN (trusted.* xattrs)";
   TempDir tmp("berth-unpack-");
-  UnpackPolicy p = test_policy();
+  UnpackPolicy p = test_unpack_policy();
   p.whiteouts = WhiteoutMode::kOverlay;
   std::string tar = TarBuilder().file(".wh.gone", "").file("opq/.wh..wh..opq", "").file("opq/new", "n").finish();
   auto r = unpack_into(tmp.path(), tar, p);
@@ -161,7 +157,7 @@ TEST(LayerUnpacker, DeviceNodesFollowThePolicy) {
                         .file("after", "ok")
                         .finish();
   TempDir skipped("berth-unpack-");
-  UnpackPolicy p = test_policy();
+  UnpackPolicy p = test_unpack_policy();
   p.devices = DeviceNodes::kSkip;
   ASSERT_TRUE(unpack_into(skipped.path(), tar, p));
   EXPECT_FALSE(path_exists(skipped.path("dev/null")));
@@ -187,7 +183,7 @@ TEST(LayerUnpacker, XattrsAndFileCapabilitiesSurvive) {
                         .pax({{"SCHILY.xattr.security.capability", cap}, {"SCHILY.xattr.user.origin", "layer"}})
                         .file("bin/ping", "elf", {.mode = 0755, .uid = 5, .gid = 5})
                         .finish();
-  auto r = unpack_into(tmp.path(), tar, test_policy());
+  auto r = unpack_into(tmp.path(), tar, test_unpack_policy());
   ASSERT_TRUE(r) << r.error().message();
   char buf[64];
   ssize_t n = ::getxattr(tmp.path("bin/ping").c_str(), "security.capability", buf, sizeof buf);
@@ -202,7 +198,7 @@ TEST(LayerUnpacker, TooManyEntriesStopAtThePolicyLimit) {
   TempDir tmp("berth-unpack-");
   TarBuilder b;
   for (int i = 0; i < 20; ++i) b.file("f" + std::to_string(i), "");
-  UnpackPolicy p = test_policy();
+  UnpackPolicy p = test_unpack_policy();
   p.max_entries = 10;
   auto r = unpack_into(tmp.path(), b.finish(), p);
   ASSERT_FALSE(r);

@@ -9,6 +9,7 @@
 #include "images/unpack/layer_unpacker.h"
 #include "tests/unit/support/tar_builder.h"
 #include "tests/unit/support/temp_dir.h"
+#include "tests/unit/support/unpack_policy.h"
 
 namespace berth::images {
 namespace {
@@ -16,8 +17,7 @@ namespace {
 using berth::testing::TarBuilder;
 
 Result<UnpackResult> unpack_rootfs(const std::string& dir, const std::string& blob) {
-  UnpackPolicy p;
-  p.preserve_owners = ::geteuid() == 0;
+  UnpackPolicy p = berth::testing::test_unpack_policy();
   p.root_prefix = "rootfs";
   UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::from_errno("open " + dir);
