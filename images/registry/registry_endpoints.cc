@@ -1,6 +1,6 @@
 #include "images/registry/registry_endpoints.h"
 
-#include <arpa/inet.h>
+#include "networking/addr/ip_address.h"
 
 namespace berth::registry {
 namespace {
@@ -21,10 +21,8 @@ Result<Endpoint> endpoint(const std::string& text, bool plain_http, bool skip_ve
 
 bool is_loopback_host(const std::string& host) {
   if (host == "localhost") return true;
-  in_addr v4{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+  auto ip = networking::IpAddress::parse(host);
+  return ip.ok() && ip->is_loopback();
 }
 
 Result<std::vector<Endpoint>> endpoints_for(const std::string& domain,

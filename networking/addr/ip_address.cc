@@ -26,6 +26,11 @@ int address_family(Family f) { return f == Family::kIpv4 ? AF_INET : AF_INET6; }
 
 std::string_view family_name(Family f) { return f == Family::kIpv4 ? "IPv4" : "IPv6"; }
 
+bool IpAddress::is_loopback() const {
+  if (is_v4()) return bytes_[0] == 127;
+  return std::all_of(bytes_.begin(), bytes_.begin() + 15, [](uint8_t b) { return b == 0; }) && bytes_[15] == 1;
+}
+
 Result<IpAddress> IpAddress::parse(std::string_view text) {
   if (text.empty()) return invalid(text, "empty IP address");
   if (text.find('%') != std::string_view::npos) return invalid(text, "zone index (\"%...\") is not supported");

@@ -44,6 +44,8 @@ class IpAddress {
   [[nodiscard]] Family family() const { return family_; }
   [[nodiscard]] bool is_v4() const { return family_ == Family::kIpv4; }
   [[nodiscard]] bool is_v6() const { return family_ == Family::kIpv6; }
+  // 127.0.0.0/8 or ::1.
+  [[nodiscard]] bool is_loopback() const;
   // 4 or 16.
   [[nodiscard]] size_t size() const { return is_v4() ? 4 : 16; }
   // The address in network order; size() bytes are meaningful.

@@ -7,16 +7,6 @@
 #include "common/strings.h"
 
 namespace berth::networking {
-namespace {
-
-// 127.0.0.0/8 or ::1: a resolver the container cannot reach from its own namespace.
-bool is_loopback(const IpAddress& ip) {
-  if (ip.family() == Family::kIpv4) return ip.data()[0] == 127;
-  return ip == *IpAddress::parse("::1");
-}
-
-}  // namespace
-
 std::string hosts_file(const std::string& hostname, const std::vector<IpAddress>& addresses) {
   std::string out = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   for (const auto& address : addresses) out += address.to_string() + "\t" + hostname + "\n";
@@ -32,7 +22,7 @@ std::string resolv_conf(const std::string& host_resolv_conf) {
     if (t.starts_with("nameserver")) {
       const auto server = trim(t.substr(10));
       auto ip = IpAddress::parse(server);
-      if (ip && is_loopback(*ip)) continue;
+      if (ip && ip->is_loopback()) continue;
     }
     out += line;
     out += '\n';

@@ -39,6 +39,15 @@ TEST(IpAddress, Ipv6IsWrittenInItsShortestForm) {
   EXPECT_EQ(IpAddress::parse("::")->to_string(), "::");
 }
 
+TEST(IpAddress, LoopbackIs127Slash8AndColonColon1Only) {
+  for (const char* text : {"127.0.0.1", "127.3.4.5", "::1"}) {
+    EXPECT_TRUE(IpAddress::parse(text)->is_loopback()) << text;
+  }
+  for (const char* text : {"10.0.0.1", "128.0.0.1", "::", "::2", "fe80::1", "::ffff:127.0.0.1", "1::1"}) {
+    EXPECT_FALSE(IpAddress::parse(text)->is_loopback()) << text;
+  }
+}
+
 TEST(IpAddress, BadIpv4IsRefusedQuotingTheInput) {
   EXPECT_EQ(parse_error("10.0.0.256"),
             "\"10.0.0.256\": not an IPv4 address (four decimal numbers 0-255, no leading zeros)");
