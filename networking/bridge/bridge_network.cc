@@ -32,7 +32,8 @@ Result<IpPrefix> gateway_of(const ipam::AddressPool& pool) {
 
 // The bridge up, with the gateway addresses and MTU; made when missing.
 Status ensure_bridge(RtnlSocket& nl, const BridgeConfig& config, const std::vector<IpPrefix>& gateways) {
-  if (auto found = find_link(nl, config.bridge); !found) {
+  auto found = find_link(nl, config.bridge);
+  if (!found) {
     if (found.error().code() != ENODEV) return found.error();
     // Multicast snooping off: containers on a bridge of their own rarely use multicast, and
     // with snooping on every port added, brought up or removed has the bridge track and time
@@ -40,6 +41,8 @@ Status ensure_bridge(RtnlSocket& nl, const BridgeConfig& config, const std::vect
     // per port. Flooding multicast to every port, as a hub does, is what a container
     // network is expected to do.
     BERTH_TRY(create_bridge(nl, config.bridge, {.multicast_snooping = false}));
+    found = find_link(nl, config.bridge);
+    if (!found) return found.error();
   }
   BERTH_TRY(set_link_mtu(nl, config.bridge, config.mtu));
   BERTH_ASSIGN(auto addresses, list_addresses(nl, config.bridge));
@@ -126,12 +129,15 @@ Status BridgeNetwork::plumb(const ContainerAttachment& a, const std::vector<ipam
   // One request: the host end made a port of the bridge and up, both ends at the MTU.
   BERTH_TRY(create_veth(host, veth, a.ifname, a.netns, {.mtu = config_.mtu, .master = bridge.index, .up = true}));
   BERTH_ASSIGN(auto inside, RtnlSocket::open_in(*a.netns));
+  // lo first: bringing eth0 up sets off the bridge's work on its new port in a kernel worker
+  // that holds the RTNL lock, which every request after it then waits for.
+  BERTH_TRY(set_link_up(inside, "lo"));
   for (const auto& alloc : allocations) {
     BERTH_ASSIGN(auto address, IpPrefix::make(alloc.address, alloc.subnet.prefix_length()));
     BERTH_TRY(add_address(inside, a.ifname, address, {.no_dad = true}));
   }
-  BERTH_TRY(set_link_up(inside, a.ifname));
-  BERTH_TRY(set_link_up(inside, "lo"));
+  // Without an IPv6 pool the container's link makes no link-local address: see LinkUpSetup.
+  BERTH_TRY(set_link_up(inside, a.ifname, {.ipv6_link_local = pools_.size() > 1}));
   for (const auto& alloc : allocations) BERTH_TRY(add_default_route(inside, alloc.gateway, a.ifname));
   if (!rules.empty()) BERTH_TRY(table_.publish(a.container_id, rules));
   return ok();

@@ -155,7 +155,21 @@ Result<std::vector<Link>> list_links(RtnlSocket& nl) {
   return links;
 }
 
-Status set_link_up(RtnlSocket& nl, std::string_view name) { return set_flags_up(nl, name, true); }
+Status set_link_up(RtnlSocket& nl, std::string_view name, const LinkUpSetup& setup) {
+  if (setup.ipv6_link_local) return set_flags_up(nl, name, true);
+  const std::string what = "set link " + std::string(name) + " up without an IPv6 link-local address" + nl.where();
+  // One request: the kernel applies the address generation mode before it brings the link
+  // up, so no link-local address is ever made.
+  return change_link(nl, name, what, [&](Message& msg, ifinfomsg* ifi) {
+    ifi->ifi_change = IFF_UP;
+    ifi->ifi_flags = IFF_UP;
+    nlattr* af = mnl_attr_nest_start(msg.get(), IFLA_AF_SPEC);
+    nlattr* inet6 = mnl_attr_nest_start(msg.get(), AF_INET6);
+    mnl_attr_put_u8(msg.get(), IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+    mnl_attr_nest_end(msg.get(), inet6);
+    mnl_attr_nest_end(msg.get(), af);
+  });
+}
 
 Status set_link_down(RtnlSocket& nl, std::string_view name) { return set_flags_up(nl, name, false); }
 

@@ -42,7 +42,15 @@ Result<Link> find_link(RtnlSocket& nl, std::string_view name);
 Result<Link> find_link(RtnlSocket& nl, int index);
 Result<std::vector<Link>> list_links(RtnlSocket& nl);
 
-Status set_link_up(RtnlSocket& nl, std::string_view name);
+struct LinkUpSetup {
+  // false: the kernel gives the link no IPv6 link-local address (address generation mode
+  // "none"), so it sends no duplicate address detection, router solicitations or MLD reports
+  // of its own. On a bridge with multicast snooping off each of those is flooded to every
+  // port and handled in every container's namespace: a cost per container, paid again by
+  // each one that joins. Addresses added by hand still work.
+  bool ipv6_link_local = true;
+};
+Status set_link_up(RtnlSocket& nl, std::string_view name, const LinkUpSetup& setup = {});
 Status set_link_down(RtnlSocket& nl, std::string_view name);
 Status set_link_mtu(RtnlSocket& nl, std::string_view name, uint32_t mtu);
 // Sets the hardware address of `name`; `mac` as Link::mac writes it ("02:42:ac:11:00:02").

@@ -4,12 +4,15 @@
 // gateway, its published port answers on the host's loopback; detach leaves no link, rule or
 // address allocation. Dual stack: the same over IPv6 as well, published ports (TCP and UDP)
 // reachable from a second namespace standing for another host. Needs root.
+#include <algorithm>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/file.h"
 #include "networking/bridge/bridge_network.h"
 #include "networking/bridge/container_files.h"
+#include "networking/netlink/addresses.h"
 #include "networking/netlink/links.h"
 #include "networking/netlink/rtnl_socket.h"
 #include "tests/integration/support/fixture.h"
@@ -226,6 +229,57 @@ TEST(BridgeMode, TwoHundredAttachDetachCyclesLeaveNoLinkRuleAllocationOrFd) {
     auto pool = ipam::AddressPool::open(config.state_dir + "/ipam", *networking::Subnet::parse(config.subnet));
     ASSERT_TRUE(pool);
     EXPECT_TRUE(pool->allocations()->empty()) << "addresses still allocated";
+  });
+}
+
+// The IPv6 addresses on the container's interface, as its own namespace lists them.
+std::vector<std::string> ipv6_addresses_inside(const networking::Netns& netns, const std::string& ifname) {
+  std::vector<std::string> out;
+  auto inside = networking::RtnlSocket::open_in(netns);
+  EXPECT_TRUE(inside) << inside.error().message();
+  if (!inside) return out;
+  auto addresses = networking::list_addresses(*inside, ifname);
+  EXPECT_TRUE(addresses) << addresses.error().message();
+  if (!addresses) return out;
+  for (const auto& a : *addresses) {
+    if (a.prefix.address().is_v6()) out.push_back(a.prefix.to_string());
+  }
+  return out;
+}
+
+bool any_link_local(const std::vector<std::string>& addresses) {
+  return std::any_of(addresses.begin(), addresses.end(), [](const std::string& a) { return a.starts_with("fe80:"); });
+}
+
+TEST(BridgeMode, Ipv4OnlyContainerLinkHasNoIpv6AddressWhileDualStackKeepsItsLinkLocal) {
+  skip_unless_root();
+  if (!path_exists("/proc/sys/net/ipv6")) GTEST_SKIP() << "IPv6 is disabled in this kernel";
+  on_private_host([](PrivateHost& h) {
+    auto v4 = BridgeNetwork::open({.bridge = berth_name("b"),
+                                   .subnet = "10.251.7.0/24",
+                                   .state_dir = h.state_dir + "/v4",
+                                   .nft_table = berth_name("t")});
+    ASSERT_TRUE(v4) << v4.error().message();
+    auto dual = BridgeNetwork::open({.bridge = berth_name("d"),
+                                     .subnet = "10.251.8.0/24",
+                                     .subnet6 = "fd00:be7:8::/64",
+                                     .state_dir = h.state_dir + "/dual",
+                                     .nft_table = berth_name("u")});
+    ASSERT_TRUE(dual) << dual.error().message();
+    ASSERT_TRUE(v4->attach(ContainerAttachment{"berth-it-v4", &h.c1, "eth0", {}, {}}));
+    ASSERT_TRUE(dual->attach(ContainerAttachment{"berth-it-dual", &h.c2, "eth0", {}, {}}));
+    // An IPv4-only container's link makes no link-local address, so it sends no duplicate
+    // address detection, router solicitations or MLD reports, which the bridge would flood to
+    // every other container.
+    const auto only_v4 = ipv6_addresses_inside(h.c1, "eth0");
+    EXPECT_TRUE(only_v4.empty()) << "first IPv6 address: " << only_v4.front();
+    const auto both = ipv6_addresses_inside(h.c2, "eth0");
+    EXPECT_TRUE(std::find(both.begin(), both.end(), "fd00:be7:8::2/64") != both.end());
+    EXPECT_TRUE(any_link_local(both)) << "a dual-stack container keeps its IPv6 link-local address";
+    // The container's loopback still has ::1 either way.
+    EXPECT_FALSE(ipv6_addresses_inside(h.c1, "lo").empty());
+    ASSERT_TRUE(v4->detach("berth-it-v4"));
+    ASSERT_TRUE(dual->detach("berth-it-dual"));
   });
 }
 
