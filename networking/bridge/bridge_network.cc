@@ -44,6 +44,12 @@ Status ensure_bridge(RtnlSocket& nl, const BridgeConfig& config, const std::vect
     found = find_link(nl, config.bridge);
     if (!found) return found.error();
   }
+  // The bridge's MAC address pinned (set once, to what it is): left to itself the kernel
+  // gives a bridge the lowest MAC of its ports, so the gateway's address would change as
+  // containers come and go (their neighbour entries going stale), and each port added would
+  // walk all the others to recompute it.
+  BERTH_TRY(set_link_mac(nl, config.bridge, found->mac));
+  // Set by hand, so the kernel stops matching it to the smallest port MTU on each enslave.
   BERTH_TRY(set_link_mtu(nl, config.bridge, config.mtu));
   BERTH_ASSIGN(auto addresses, list_addresses(nl, config.bridge));
   for (const auto& gateway : gateways) {

@@ -283,5 +283,31 @@ TEST(BridgeMode, Ipv4OnlyContainerLinkHasNoIpv6AddressWhileDualStackKeepsItsLink
   });
 }
 
+TEST(BridgeMode, GatewayMacStaysWhenAPortWithALowerMacJoins) {
+  skip_unless_root();
+  on_private_host([](PrivateHost& h) {
+    const BridgeConfig config{
+        .bridge = berth_name("b"), .subnet = "10.251.9.0/24", .state_dir = h.state_dir, .nft_table = berth_name("t")};
+    auto net = BridgeNetwork::open(config);
+    ASSERT_TRUE(net) << net.error().message();
+    auto before = networking::find_link(h.nl, config.bridge);
+    ASSERT_TRUE(before) << before.error().message();
+    ASSERT_TRUE(net->attach(ContainerAttachment{"berth-it-mac", &h.c1, "eth0", {}, {}}));
+    // The lowest locally administered unicast MAC there is: a bridge that takes its address
+    // from its ports would now take this one, and every container's gateway entry would go
+    // stale.
+    ASSERT_TRUE(networking::set_link_mac(h.nl, BridgeNetwork::host_veth_name("berth-it-mac"), "02:00:00:00:00:01"));
+    auto after = networking::find_link(h.nl, config.bridge);
+    ASSERT_TRUE(after) << after.error().message();
+    EXPECT_EQ(after->mac, before->mac);
+    ASSERT_TRUE(net->detach("berth-it-mac"));
+    auto reopened = BridgeNetwork::open(config);
+    ASSERT_TRUE(reopened) << reopened.error().message();
+    auto again = networking::find_link(h.nl, config.bridge);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->mac, before->mac) << "opening the network again keeps the bridge's address";
+  });
+}
+
 }  // namespace
 }  // namespace berth::integration
