@@ -5,7 +5,7 @@
 // namespace standing for the host (bridges, iptables/nftables rules and sysctls are its own)
 // and in container namespaces pinned under a temp dir, all removed at the end. Root only.
 //
-// usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]
+// usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]   (--rounds 0: scaling only)
 // env:   BENCH_NO_PORTS=1  the scaling run publishes no ports (to tell nftables' share of a
 //                          slowdown from the links' and IPAM's)
 //        BENCH_DIR=/tmp    where the state (IPAM, attachment records, CNI cache and host-local
@@ -149,6 +149,13 @@ void scale(const Options& o, const std::string& dir, networking::NetnsStore& pin
   const double cpu_last = median({setup_cpu_ms.end() - static_cast<long>(k), setup_cpu_ms.end()});
   std::printf("  setup CPU time (this thread) median of the first %zu: %.2f ms, of the last %zu: %.2f ms: %+.0f%%\n", k,
               cpu_first, k, cpu_last, 100 * (cpu_last / cpu_first - 1));
+  std::printf("  setup median by 25 containers (ms, CPU ms):");
+  for (size_t b = 0; b + 25 <= setup_ms.size(); b += 25) {
+    const auto from = static_cast<long>(b), to = static_cast<long>(b + 25);
+    std::printf(" %.2f/%.2f", median({setup_ms.begin() + from, setup_ms.begin() + to}),
+                median({setup_cpu_ms.begin() + from, setup_cpu_ms.begin() + to}));
+  }
+  std::printf("\n");
   for (int i = 0; i < o.scale; ++i) must(bridge.detach("berth-bench-s" + std::to_string(i)), "detach");
 }
 
@@ -176,7 +183,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   auto ran = networking::run_in_new_netns([&] {
     auto nl = must(networking::RtnlSocket::open(), "netlink");
     must(networking::set_link_up(nl, "lo"), "lo up");
-    compare(o, dir, pins);
+    if (o.rounds > 0) compare(o, dir, pins);
     scale(o, dir, pins);
   });
   if (auto names = pins.list()) {
