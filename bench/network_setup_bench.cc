@@ -8,6 +8,8 @@
 // usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]   (--rounds 0: scaling only)
 // env:   BENCH_NO_PORTS=1  the scaling run publishes no ports (to tell nftables' share of a
 //                          slowdown from the links' and IPAM's)
+//        BENCH_DUAL_STACK=1  the scaling bridge carries an IPv6 subnet too (each container then
+//                          has an IPv6 link-local address, whose kernel traffic the bridge floods)
 //        BENCH_DIR=/tmp    where the state (IPAM, attachment records, CNI cache and host-local
 //                          data, netns pins) lives; default /dev/shm, a tmpfs like the /run
 //                          berth keeps it in on production hosts. On a disk, every inode
@@ -122,8 +124,11 @@ void compare(const Options& o, const std::string& dir, networking::NetnsStore& p
 
 void scale(const Options& o, const std::string& dir, networking::NetnsStore& pins) {
   networking::BridgeNetwork bridge = must(
-      networking::BridgeNetwork::open(
-          {.bridge = "berthbs", .subnet = "10.254.0.0/16", .state_dir = dir + "/scale", .nft_table = "berth-bench-s"}),
+      networking::BridgeNetwork::open({.bridge = "berthbs",
+                                       .subnet = "10.254.0.0/16",
+                                       .subnet6 = std::getenv("BENCH_DUAL_STACK") != nullptr ? "fd00:be7:254::/64" : "",
+                                       .state_dir = dir + "/scale",
+                                       .nft_table = "berth-bench-s"}),
       "open the scaling bridge");
   std::vector<networking::Netns> spaces;
   std::vector<double> setup_ms, setup_cpu_ms;
@@ -141,7 +146,8 @@ void scale(const Options& o, const std::string& dir, networking::NetnsStore& pin
   const size_t k = std::min<size_t>(20, setup_ms.size() / 2);
   const double first = median({setup_ms.begin(), setup_ms.begin() + static_cast<long>(k)});
   const double last = median({setup_ms.end() - static_cast<long>(k), setup_ms.end()});
-  std::printf("== %d containers on one bridge, %s\n", o.scale,
+  std::printf("== %d containers on one %s bridge, %s\n", o.scale,
+              std::getenv("BENCH_DUAL_STACK") != nullptr ? "dual-stack" : "IPv4",
               std::getenv("BENCH_NO_PORTS") == nullptr ? "each with a published port" : "no published ports");
   std::printf("  setup median of the first %zu: %.2f ms, of the last %zu: %.2f ms: %+.0f%% (target <= +20%%) %s\n", k,
               first, k, last, 100 * (last / first - 1), last <= first * 1.2 ? "PASS" : "MISS");
