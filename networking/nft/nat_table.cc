@@ -2,6 +2,8 @@
 
 #include <linux/netfilter.h>
 
+#include <algorithm>
+#include <functional>
 #include <set>
 #include <utility>
 
@@ -63,24 +65,58 @@ Status validate_container_id(const std::string& id) {
   return ok();
 }
 
-// The rules of the ports chain, each with what could be read back from it.
-struct ListedRule {
-  RulePtr rule;
-  uint64_t handle = 0;
-  std::optional<std::string> container_id;
-  std::optional<PortMapping> mapping;
-};
+// Every element of the four maps, in kPortMaps order.
+Result<std::vector<PortElement>> list_port_maps(NftSocket& socket, const std::string& table) {
+  std::vector<PortElement> out;
+  for (PortMap map : kPortMaps) {
+    BERTH_ASSIGN(SetPtr set, socket.list_elements(table, map_name(map)));
+    for (PortElement& e : elements_of(map, set.get())) out.push_back(std::move(e));
+  }
+  return out;
+}
 
-Result<std::vector<ListedRule>> list_ports_chain(NftSocket& socket, const std::string& table) {
-  BERTH_ASSIGN(std::vector<RulePtr> rules, socket.list_rules(table, kPortsChain));
-  std::vector<ListedRule> out;
-  for (RulePtr& r : rules) {
-    ListedRule l;
-    l.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
-    l.container_id = tagged_container(r.get());
-    l.mapping = mapping_of(r.get());
-    l.rule = std::move(r);
-    out.push_back(std::move(l));
+enum class ElementChange : uint8_t { kAdd, kAddNew, kDelete };
+
+// Adds (kAddNew: refusing a key that is there already) or deletes `elements` of any maps,
+// one message per map and kElementsPerMessage elements; `what(i)` says what element i is
+// for (a failed message is reported by its first element).
+void change_elements(Batch& batch, const std::string& table, const std::vector<PortElement>& elements,
+                     ElementChange change, const std::function<std::string(size_t)>& what) {
+  for (PortMap map : kPortMaps) {
+    std::vector<size_t> picked;
+    std::vector<PortElement> of_map;
+    for (size_t i = 0; i < elements.size(); ++i) {
+      if (elements[i].map != map) continue;
+      picked.push_back(i);
+      of_map.push_back(elements[i]);
+    }
+    const std::vector<SetPtr> messages = element_messages(table, map, of_map, change == ElementChange::kDelete);
+    for (size_t m = 0; m < messages.size(); ++m) {
+      const size_t first = m * kElementsPerMessage;
+      const size_t count = std::min(kElementsPerMessage, of_map.size() - first);
+      std::string text = what(picked[first]);
+      if (count > 1) text += " and " + std::to_string(count - 1) + " more";
+      text += " in table inet " + table + " (map " + std::string(map_name(map)) + ")";
+      if (change == ElementChange::kDelete) {
+        batch.delete_elements(messages[m].get(), std::move(text));
+      } else {
+        batch.add_elements(messages[m].get(), std::move(text), change == ElementChange::kAddNew);
+      }
+    }
+  }
+}
+
+// The ports a berth from before the maps published as tagged DNAT rules in the ports chain,
+// as elements; of two rules for one element the first, which matched first, wins.
+std::vector<PortElement> elements_of_legacy_rules(const std::vector<RulePtr>& rules) {
+  std::vector<PortElement> out;
+  std::set<std::pair<PortMap, std::vector<uint8_t>>> taken;
+  for (const RulePtr& r : rules) {
+    const std::optional<std::string> id = tagged_container(r.get());
+    const std::optional<PortMapping> mapping = mapping_of(r.get());
+    if (!id || !mapping) continue;
+    PortElement e = port_element(*id, *mapping);
+    if (taken.emplace(e.map, e.key).second) out.push_back(std::move(e));
   }
   return out;
 }
@@ -98,38 +134,38 @@ Result<UniqueFd> NatTable::lock() const {
   return ipam::lock_exclusive(lock_path_).context("table inet " + name_);
 }
 
-RulePtr NatTable::rule_handle(uint64_t handle) const {
-  RulePtr r = whole_chain(name_, kPortsChain);
-  nftnl_rule_set_u64(r.get(), NFTNL_RULE_HANDLE, handle);
-  return r;
-}
-
 Status NatTable::ensure(const std::vector<networking::Subnet>& subnets) {
   BERTH_ASSIGN(UniqueFd held, lock());
   const std::string where = " in table inet " + name_;
-  TablePtr table = table_object(name_);
-  std::vector<ChainPtr> chains;
-  chains.push_back(chain_object(name_, kPortsChain, -1, 0));
-  chains.push_back(chain_object(name_, kPreroutingChain, NF_INET_PRE_ROUTING, kDstNatPriority));
-  chains.push_back(chain_object(name_, kOutputChain, NF_INET_LOCAL_OUT, kDstNatPriority));
-  chains.push_back(chain_object(name_, kPostroutingChain, NF_INET_POST_ROUTING, kSrcNatPriority));
-  std::vector<RulePtr> flushes;
-  std::vector<RulePtr> rules;
-  for (std::string_view chain : {kPreroutingChain, kOutputChain, kPostroutingChain}) {
-    flushes.push_back(whole_chain(name_, chain));
+  // A table from a berth before the maps has its ports as DNAT rules in the ports chain: the
+  // same batch that flushes the chain makes them elements, so published ports stay.
+  BERTH_ASSIGN(std::vector<RulePtr> old_rules, socket_.list_rules(name_, kPortsChain));
+  const std::vector<PortElement> migrated = elements_of_legacy_rules(old_rules);
+  std::vector<PortMapping> migrated_mappings;
+  for (const PortElement& e : migrated) migrated_mappings.push_back(*mapping_of(e));
+
+  Batch batch;
+  batch.add_table(table_object(name_).get(), "create table inet " + name_);
+  for (const ChainPtr& c : {chain_object(name_, kPortsChain, -1, 0),
+                            chain_object(name_, kPreroutingChain, NF_INET_PRE_ROUTING, kDstNatPriority),
+                            chain_object(name_, kOutputChain, NF_INET_LOCAL_OUT, kDstNatPriority),
+                            chain_object(name_, kPostroutingChain, NF_INET_POST_ROUTING, kSrcNatPriority)}) {
+    batch.add_chain(c.get(), "create chain " + std::string(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME)) + where);
   }
+  for (PortMap map : kPortMaps) {
+    batch.add_set(map_object(name_, map).get(), "create map " + std::string(map_name(map)) + where);
+  }
+  change_elements(batch, name_, migrated, ElementChange::kAdd, [&](size_t i) {
+    return "migrate rule " + for_container(*migrated[i].container_id, migrated_mappings[i]);
+  });
+  for (std::string_view chain : {kPortsChain, kPreroutingChain, kOutputChain, kPostroutingChain}) {
+    batch.delete_rule(whole_chain(name_, chain).get(), "flush chain " + std::string(chain) + where);
+  }
+  std::vector<RulePtr> rules;
   rules.push_back(jump_to_ports_rule(name_, kPreroutingChain));
   rules.push_back(jump_to_ports_rule(name_, kOutputChain));
   for (RulePtr& r : masquerade_rules(name_, subnets)) rules.push_back(std::move(r));
-
-  Batch batch;
-  batch.add_table(table.get(), "create table inet " + name_);
-  for (const ChainPtr& c : chains) {
-    batch.add_chain(c.get(), "create chain " + std::string(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME)) + where);
-  }
-  for (const RulePtr& r : flushes) {
-    batch.delete_rule(r.get(), "flush chain " + std::string(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN)) + where);
-  }
+  for (PortMap map : kPortMaps) rules.push_back(map_lookup_rule(name_, map));
   for (const RulePtr& r : rules) {
     batch.add_rule(r.get(), "add rule to chain " + std::string(nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN)) + where);
   }
@@ -142,31 +178,30 @@ Result<uint32_t> NatTable::fresh_index() {
   if (index_generation_ == generation) return generation;
   // Read after taking the generation: a change in between makes the commit at `generation`
   // fail and the index be read again.
-  BERTH_ASSIGN(std::vector<ListedRule> listed, list_ports_chain(socket_, name_));
+  BERTH_ASSIGN(std::vector<PortElement> listed, list_port_maps(socket_, name_));
   index_.clear();
   index_generation_.reset();
-  for (ListedRule& l : listed) {
-    // Untagged rules with a readable mapping still hold their port; "" never matches an id.
-    if (l.mapping) index_.add({l.container_id.value_or(""), *l.mapping, l.handle});
+  for (PortElement& e : listed) {
+    // Untagged elements with a readable mapping still hold their port; "" never matches an id.
+    if (auto mapping = mapping_of(e)) index_.add({e.container_id.value_or(""), *mapping});
   }
   index_generation_ = generation;
   return generation;
 }
 
 template <class Build>
-Result<std::vector<uint64_t>> NatTable::commit_indexed(Build build) {
+Status NatTable::commit_indexed(Build build) {
   for (int attempt = 1;; ++attempt) {
     BERTH_ASSIGN(uint32_t generation, fresh_index());
-    std::vector<RulePtr> objects;
     Batch batch;
-    BERTH_TRY(build(objects, batch));
-    if (batch.empty()) return std::vector<uint64_t>{};
-    auto handles = socket_.commit_at(batch, generation);
+    BERTH_TRY(build(batch));
+    if (batch.empty()) return ok();
+    Status committed = socket_.commit_at(batch, generation);
     index_generation_.reset();
-    if (!handles && handles.error().code() == ERESTART && attempt < kCommitAttempts) continue;
-    if (!handles) return std::move(handles).error();
+    if (!committed && committed.error().code() == ERESTART && attempt < kCommitAttempts) continue;
+    if (!committed) return committed;
     index_generation_ = next_generation(generation);
-    return handles;
+    return ok();
   }
 }
 
@@ -201,87 +236,97 @@ Status NatTable::publish(const std::string& container_id, const std::vector<Port
   }
   if (singles.empty()) return ok();
   BERTH_ASSIGN(UniqueFd held, lock());
-  auto build = [&](std::vector<RulePtr>& rules, Batch& batch) -> Status {
+  auto build = [&](Batch& batch) -> Status {
     BERTH_TRY(check_publishable(container_id, singles));
-    for (const PortMapping& m : singles) {
-      rules.push_back(dnat_rule(name_, container_id, m));
-      batch.add_rule(rules.back().get(), "publish " + for_container(container_id, m) + " in table inet " + name_);
-    }
+    std::vector<PortElement> elements;
+    elements.reserve(singles.size());
+    for (const PortMapping& m : singles) elements.push_back(port_element(container_id, m));
+    change_elements(batch, name_, elements, ElementChange::kAddNew,
+                    [&](size_t i) { return "publish " + for_container(container_id, singles[i]); });
     return ok();
   };
-  BERTH_ASSIGN(std::vector<uint64_t> handles, commit_indexed(build));
-  if (handles.size() != singles.size()) {
-    index_generation_.reset();  // the kernel did not echo every rule: read the chain next time
-    return ok();
-  }
-  for (size_t i = 0; i < singles.size(); ++i) index_.add({container_id, singles[i], handles[i]});
+  BERTH_TRY(commit_indexed(build));
+  for (const PortMapping& m : singles) index_.add({container_id, m});
   return ok();
 }
 
 Status NatTable::unpublish(const std::string& container_id) {
   BERTH_ASSIGN(UniqueFd held, lock());
-  std::vector<uint64_t> removed;
-  auto build = [&](std::vector<RulePtr>& deletes, Batch& batch) -> Status {
-    removed = index_.handles_of(container_id);
-    for (uint64_t handle : removed) {
-      deletes.push_back(rule_handle(handle));
-      batch.delete_rule(deletes.back().get(), "unpublish rule " + std::to_string(handle) + " of container \"" +
-                                                  container_id + "\" in table inet " + name_);
-    }
+  std::vector<PortMapping> removed;
+  auto build = [&](Batch& batch) -> Status {
+    removed = index_.mappings_of(container_id);
+    std::vector<PortElement> elements;
+    elements.reserve(removed.size());
+    for (const PortMapping& m : removed) elements.push_back(port_element(container_id, m));
+    change_elements(batch, name_, elements, ElementChange::kDelete,
+                    [&](size_t i) { return "unpublish " + for_container(container_id, removed[i]); });
     return ok();
   };
-  BERTH_ASSIGN(std::vector<uint64_t> ignored, commit_indexed(build));
-  for (uint64_t handle : removed) index_.remove(handle);
+  BERTH_TRY(commit_indexed(build));
+  for (const PortMapping& m : removed) index_.remove(m);
   return ok();
 }
 
 Result<std::vector<PublishedPort>> NatTable::published() {
-  BERTH_ASSIGN(std::vector<ListedRule> listed, list_ports_chain(socket_, name_));
+  BERTH_ASSIGN(std::vector<PortElement> listed, list_port_maps(socket_, name_));
   std::vector<PublishedPort> out;
-  for (const ListedRule& l : listed) {
-    if (l.container_id && l.mapping) out.push_back({*l.container_id, *l.mapping, l.handle});
+  for (const PortElement& e : listed) {
+    auto mapping = mapping_of(e);
+    if (e.container_id && mapping) out.push_back({*e.container_id, *mapping});
   }
   return out;
 }
 
 Result<ReconcileReport> NatTable::reconcile(const std::map<std::string, std::vector<PortMapping>>& desired) {
-  // What should be there, as (container, single mapping) pairs; kept ones are crossed off.
-  std::vector<std::pair<std::string, PortMapping>> wanted;
+  // What should be there, element by element (of two wanting one key, the first); the
+  // elements found to be there already are crossed off.
+  struct Wanted {
+    std::string id;
+    PortMapping mapping;
+    PortElement element;
+    bool present = false;
+  };
+  std::vector<Wanted> wanted;
+  std::map<std::pair<PortMap, std::vector<uint8_t>>, size_t> wanted_at;
   for (const auto& [id, mappings] : desired) {
     BERTH_TRY(validate_container_id(id));
     for (const PortMapping& m : mappings) {
       BERTH_TRY(validate(m).context("container \"" + id + "\""));
-      for (const PortMapping& one : expand(m)) wanted.emplace_back(id, one);
+      for (const PortMapping& one : expand(m)) {
+        PortElement e = port_element(id, one);
+        if (wanted_at.emplace(std::pair{e.map, e.key}, wanted.size()).second) wanted.push_back({id, one, e});
+      }
     }
   }
   BERTH_ASSIGN(UniqueFd held, lock());
-  BERTH_ASSIGN(std::vector<ListedRule> listed, list_ports_chain(socket_, name_));
-  std::vector<bool> present(wanted.size(), false);
+  BERTH_ASSIGN(std::vector<PortElement> listed, list_port_maps(socket_, name_));
   ReconcileReport report;
-  std::vector<RulePtr> objects;
-  Batch batch;
-  for (const ListedRule& l : listed) {
-    bool keep = false;
-    for (size_t i = 0; i < wanted.size() && !keep; ++i) {
-      if (!present[i] && l.container_id == wanted[i].first && l.mapping == wanted[i].second) {
-        present[i] = true;
-        keep = true;
-      }
+  std::vector<PortElement> stale;
+  for (PortElement& e : listed) {
+    auto at = wanted_at.find({e.map, e.key});
+    if (at != wanted_at.end() && wanted[at->second].element == e) {
+      wanted[at->second].present = true;
+      continue;
     }
-    if (keep) continue;
-    std::string what = l.container_id && l.mapping ? *l.container_id + ": " + l.mapping->to_string()
-                                                   : "rule " + std::to_string(l.handle) + ": " + describe(l.rule.get());
-    objects.push_back(rule_handle(l.handle));
-    batch.delete_rule(objects.back().get(), "reconcile: delete " + what + " in table inet " + name_);
-    report.removed.push_back(std::move(what));
+    const std::optional<PortMapping> mapping = mapping_of(e);
+    report.removed.push_back(e.container_id && mapping ? *e.container_id + ": " + mapping->to_string() : describe(e));
+    stale.push_back(std::move(e));
   }
+  std::vector<PortElement> missing;
+  std::vector<size_t> missing_at;
   for (size_t i = 0; i < wanted.size(); ++i) {
-    if (present[i]) continue;
-    const auto& [id, m] = wanted[i];
-    objects.push_back(dnat_rule(name_, id, m));
-    batch.add_rule(objects.back().get(), "reconcile: publish " + for_container(id, m) + " in table inet " + name_);
-    report.added.push_back(id + ": " + m.to_string());
+    if (wanted[i].present) continue;
+    missing.push_back(wanted[i].element);
+    missing_at.push_back(i);
+    report.added.push_back(wanted[i].id + ": " + wanted[i].mapping.to_string());
   }
+  Batch batch;
+  change_elements(batch, name_, stale, ElementChange::kDelete,
+                  [&](size_t i) { return "reconcile: delete " + report.removed[i]; });
+  change_elements(batch, name_, missing, ElementChange::kAdd, [&](size_t i) {
+    const Wanted& w = wanted[missing_at[i]];
+    return "reconcile: publish " + for_container(w.id, w.mapping);
+  });
   index_generation_.reset();
   BERTH_TRY(socket_.commit(batch));
   return report;

@@ -1,13 +1,16 @@
 // Port mapping through one nftables table of family inet (named "berth" in production; tests
 // pass their own name): published host ports DNATed to container addresses, container egress
 // and hairpin traffic masqueraded. Every change is one netlink batch, applied all or nothing.
-// Each DNAT rule carries the comment berth:<container id>, which is how a container's rules are
-// found again for removal and for reconciliation after a restart.
+// A published port is an element of one of four maps (port_maps.h) that fixed rules look the
+// packet up in; each element carries the comment berth:<container id>, which is how a
+// container's ports are found again for removal and for reconciliation after a restart.
 //
-// publish() and unpublish() cost the same however many ports are published: the table keeps
-// an index of its ports chain tied to the ruleset generation it was read at, re-reads the
-// chain only when the generation shows that someone else changed the ruleset, and commits
-// each change only at that generation (the kernel refuses the batch if it moved meanwhile).
+// publish() and unpublish() cost the same however many ports are published: they add or
+// delete map elements and never change a rule (a rule change makes the kernel validate every
+// rule of the table); the table keeps an index of its maps tied to the ruleset generation it
+// was read at, re-reads the maps only when the generation shows that someone else changed the
+// ruleset, and commits each change only at that generation (the kernel refuses the batch if
+// it moved meanwhile).
 //
 // The host's own traffic to 127.0.0.1:<published port> is DNATed in the output chain and then
 // masqueraded, but the kernel refuses to route a packet with a 127.0.0.0/8 source out of a
@@ -35,7 +38,7 @@
 namespace berth::nft {
 
 struct ReconcileReport {
-  std::vector<std::string> removed;  // what was deleted: "<container>: <mapping>" or a rule's text
+  std::vector<std::string> removed;  // what was deleted: "<container>: <mapping>" or an element's text
   std::vector<std::string> added;    // "<container>: <mapping>"
 };
 
@@ -48,20 +51,23 @@ class NatTable {
 
   [[nodiscard]] const std::string& name() const { return name_; }
 
-  // Creates the table and its chains when missing and (re)writes their fixed rules: the jumps
-  // to the ports chain and the masquerade rules for `subnets`. Published ports stay.
+  // Creates the table, its chains and maps when missing and (re)writes their fixed rules: the
+  // jumps to the ports chain, the map lookups in it and the masquerade rules for `subnets`.
+  // Published ports stay, including those a berth from before the maps published as rules
+  // (they become elements in the same batch).
   Status ensure(const std::vector<networking::Subnet>& subnets);
 
-  // Publishes the container's mappings (ranges become one rule per port), all or none.
+  // Publishes the container's mappings (ranges become one element per port), all or none.
   // Refused, naming the port, when a host port is already published (for this or another
   // container) or a host process has a socket bound to it.
   Status publish(const std::string& container_id, const std::vector<PortMapping>& mappings);
-  // Deletes every rule of the container; none left (or no table) is not an error.
+  // Deletes every element of the container; none left (or no table) is not an error.
   Status unpublish(const std::string& container_id);
-  // The ports published now, in rule order.
+  // The ports published now, map by map (ports4addr, ports4, ports6addr, ports6).
   Result<std::vector<PublishedPort>> published();
-  // Makes the ports chain hold exactly `desired` (container id -> its mappings): deletes the
-  // rules of other containers, stale or foreign rules, and duplicates; adds what is missing.
+  // Makes the maps hold exactly `desired` (container id -> its mappings): deletes the elements
+  // of other containers, untagged or foreign elements and ones with other data; adds what is
+  // missing.
   // Does not probe for host listeners: these ports were berth's before.
   Result<ReconcileReport> reconcile(const std::map<std::string, std::vector<PortMapping>>& desired);
 
@@ -74,14 +80,12 @@ class NatTable {
   // The flock on lock_path_ (an empty fd when there is none).
   Result<UniqueFd> lock() const;
   Status check_publishable(const std::string& container_id, const std::vector<PortMapping>& singles) const;
-  RulePtr rule_handle(uint64_t handle) const;
-  // The ruleset generation index_ matches, re-reading the ports chain when the ruleset moved.
+  // The ruleset generation index_ matches, re-reading the maps when the ruleset moved.
   Result<uint32_t> fresh_index();
   // Commits `batch` at `generation` (see fresh_index()); a batch refused because someone else
   // changed the ruleset meanwhile is retried with `build` called again on a fresh index.
-  // Returns the handles of the rules added.
   template <class Build>
-  Result<std::vector<uint64_t>> commit_indexed(Build build);
+  Status commit_indexed(Build build);
 
   std::string name_;
   std::string lock_path_;

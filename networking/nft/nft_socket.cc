@@ -18,24 +18,17 @@
 namespace berth::nft {
 namespace {
 
-// Every message berth sends is far smaller (a rule with a comment is under 1 KiB).
+// Every message berth sends is smaller: a rule with a comment is under 1 KiB, a message of
+// set elements holds at most kElementsPerMessage of them.
 constexpr size_t kMaxMessage = 16384;
-// Batches of many rules (port ranges) outgrow the default socket buffers.
+// Batches of many elements (port ranges) outgrow the default socket buffers: the kernel
+// doubles this, and 65535 elements with the longest comments take about 14 MB.
 constexpr int kSocketBuffer = 8 << 20;
 constexpr int kAckWaitMs = 5000;
 
 struct GenDeleter {
   void operator()(nftnl_gen* g) const { nftnl_gen_free(g); }
 };
-
-// The handle of a rule the kernel echoed back (NLM_F_ECHO) after adding it.
-std::optional<uint64_t> echoed_rule_handle(const nlmsghdr* nlh) {
-  if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE)) return std::nullopt;
-  RulePtr rule(nftnl_rule_alloc());
-  if (!rule || nftnl_rule_nlmsg_parse(nlh, rule.get()) < 0) return std::nullopt;
-  if (!nftnl_rule_is_set(rule.get(), NFTNL_RULE_HANDLE)) return std::nullopt;
-  return nftnl_rule_get_u64(rule.get(), NFTNL_RULE_HANDLE);
-}
 
 }  // namespace
 
@@ -66,15 +59,31 @@ void Batch::add_chain(const nftnl_chain* chain, std::string what) {
 }
 
 void Batch::add_rule(const nftnl_rule* rule, std::string what) {
-  // nftnl_rule_nlmsg_build_payload takes a non-const rule but only reads it. NLM_F_ECHO: the
-  // kernel sends the rule back with the handle it gave it (see commit_at()).
-  add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ECHO, std::move(what),
+  // nftnl_rule_nlmsg_build_payload takes a non-const rule but only reads it (and so do the
+  // set builders below).
+  add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, std::move(what),
       [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule)); });
 }
 
 void Batch::delete_rule(const nftnl_rule* rule, std::string what) {
   add(NFT_MSG_DELRULE, 0, std::move(what),
       [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule)); });
+}
+
+void Batch::add_set(const nftnl_set* set, std::string what) {
+  add(NFT_MSG_NEWSET, NLM_F_CREATE, std::move(what),
+      [&](nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, const_cast<nftnl_set*>(set)); });
+}
+
+void Batch::add_elements(const nftnl_set* set, std::string what, bool exclusive) {
+  const uint16_t flags = exclusive ? NLM_F_CREATE | NLM_F_EXCL : NLM_F_CREATE;
+  add(NFT_MSG_NEWSETELEM, flags, std::move(what),
+      [&](nlmsghdr* nlh) { nftnl_set_elems_nlmsg_build_payload(nlh, const_cast<nftnl_set*>(set)); });
+}
+
+void Batch::delete_elements(const nftnl_set* set, std::string what) {
+  add(NFT_MSG_DELSETELEM, 0, std::move(what),
+      [&](nlmsghdr* nlh) { nftnl_set_elems_nlmsg_build_payload(nlh, const_cast<nftnl_set*>(set)); });
 }
 
 std::vector<char> Batch::finish(uint32_t first_seq, std::optional<uint32_t> generation) const {
@@ -122,17 +131,12 @@ Result<NftSocket> NftSocket::open() {
   return NftSocket(std::move(socket));
 }
 
-Status NftSocket::commit(const Batch& batch) {
-  BERTH_ASSIGN(std::vector<uint64_t> ignored, send(batch, std::nullopt));
-  return ok();
-}
+Status NftSocket::commit(const Batch& batch) { return send(batch, std::nullopt); }
 
-Result<std::vector<uint64_t>> NftSocket::commit_at(const Batch& batch, uint32_t generation) {
-  return send(batch, generation);
-}
+Status NftSocket::commit_at(const Batch& batch, uint32_t generation) { return send(batch, generation); }
 
-Result<std::vector<uint64_t>> NftSocket::send(const Batch& batch, std::optional<uint32_t> generation) {
-  if (batch.empty()) return std::vector<uint64_t>{};
+Status NftSocket::send(const Batch& batch, std::optional<uint32_t> generation) {
+  if (batch.empty()) return ok();
   const uint32_t first_seq = seq_;
   seq_ += static_cast<uint32_t>(batch.size()) + 2;
   const std::vector<char> buf = batch.finish(first_seq, generation);
@@ -142,12 +146,11 @@ Result<std::vector<uint64_t>> NftSocket::send(const Batch& batch, std::optional<
   return receive_acks(batch, first_seq);
 }
 
-Result<std::vector<uint64_t>> NftSocket::receive_acks(const Batch& batch, uint32_t first_seq) {
+Status NftSocket::receive_acks(const Batch& batch, uint32_t first_seq) {
   // The kernel answers each message flagged NLM_F_ACK: 0 for done, -errno for the failing
-  // one (which aborts the whole batch). Echoed rules come before the answers.
+  // one (which aborts the whole batch).
   size_t answers = 0;
   std::optional<Error> failure;
-  std::vector<std::pair<uint32_t, uint64_t>> added;  // (sequence number, rule handle)
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
   while (answers < batch.size()) {
     pollfd p{mnl_socket_get_fd(socket_.get()), POLLIN, 0};
@@ -159,10 +162,7 @@ Result<std::vector<uint64_t>> NftSocket::receive_acks(const Batch& batch, uint32
     auto len = static_cast<int>(n);
     for (const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
          nlh = mnl_nlmsg_next(nlh, &len)) {
-      if (nlh->nlmsg_type != NLMSG_ERROR) {
-        if (auto handle = echoed_rule_handle(nlh)) added.emplace_back(nlh->nlmsg_seq, *handle);
-        continue;
-      }
+      if (nlh->nlmsg_type != NLMSG_ERROR) continue;
       ++answers;
       const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
       if (err->error == 0 || failure) continue;
@@ -176,11 +176,7 @@ Result<std::vector<uint64_t>> NftSocket::receive_acks(const Batch& batch, uint32
     return Error(ETIMEDOUT, "nf_tables batch (" + batch.what_.front() + ", ...): the kernel answered " +
                                 std::to_string(answers) + " of " + std::to_string(batch.size()) + " messages");
   }
-  std::sort(added.begin(), added.end());
-  std::vector<uint64_t> handles;
-  handles.reserve(added.size());
-  for (const auto& [seq, handle] : added) handles.push_back(handle);
-  return handles;
+  return ok();
 }
 
 Result<uint32_t> NftSocket::generation() {
@@ -200,18 +196,29 @@ Result<uint32_t> NftSocket::generation() {
   return nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
 }
 
+Status NftSocket::dump(const nlmsghdr* nlh, const std::string& what, mnl_cb_t on_message, void* data) {
+  const uint32_t seq = nlh->nlmsg_seq;
+  if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) return Error::from_errno(what);
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 8);
+  while (true) {
+    const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
+    if (n < 0) return Error::from_errno(what);
+    const int ret = mnl_cb_run(buf.data(), n, seq, portid_, on_message, data);
+    if (ret == MNL_CB_STOP) return ok();
+    if (ret < 0) return Error::from_errno(what);
+  }
+}
+
 Result<std::vector<RulePtr>> NftSocket::list_rules(std::string_view table, std::string_view chain) {
   const std::string what = "list rules of chain " + std::string(chain) + " in table inet " + std::string(table);
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 8);
-  const uint32_t seq = seq_++;
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq);
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq_++);
   {
     RulePtr filter(nftnl_rule_alloc());
     nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, std::string(table).c_str());
     nftnl_rule_set_str(filter.get(), NFTNL_RULE_CHAIN, std::string(chain).c_str());
     nftnl_rule_nlmsg_build_payload(nlh, filter.get());
   }
-  if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) return Error::from_errno(what);
   std::vector<RulePtr> rules;
   auto on_rule = [](const nlmsghdr* msg, void* data) -> int {
     RulePtr rule(nftnl_rule_alloc());
@@ -219,17 +226,27 @@ Result<std::vector<RulePtr>> NftSocket::list_rules(std::string_view table, std::
     static_cast<std::vector<RulePtr>*>(data)->push_back(std::move(rule));
     return MNL_CB_OK;
   };
-  while (true) {
-    const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
-    if (n < 0) return Error::from_errno(what);
-    const int ret = mnl_cb_run(buf.data(), n, seq, portid_, on_rule, &rules);
-    if (ret == MNL_CB_STOP) break;
-    if (ret < 0) {
-      if (errno == ENOENT) return std::vector<RulePtr>{};  // no such table or chain: nothing listed
-      return Error::from_errno(what);
-    }
-  }
+  Status s = dump(nlh, what, on_rule, &rules);
+  if (!s && s.error().code() == ENOENT) return std::vector<RulePtr>{};  // no such table or chain
+  if (!s) return std::move(s).error();
   return rules;
+}
+
+Result<SetPtr> NftSocket::list_elements(std::string_view table, std::string_view set) {
+  const std::string what = "list elements of map " + std::string(set) + " in table inet " + std::string(table);
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, seq_++);
+  SetPtr elements(nftnl_set_alloc());
+  nftnl_set_set_str(elements.get(), NFTNL_SET_TABLE, std::string(table).c_str());
+  nftnl_set_set_str(elements.get(), NFTNL_SET_NAME, std::string(set).c_str());
+  nftnl_set_elems_nlmsg_build_payload(nlh, elements.get());
+  auto on_elements = [](const nlmsghdr* msg, void* data) -> int {
+    return nftnl_set_elems_nlmsg_parse(msg, static_cast<nftnl_set*>(data)) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+  };
+  Status s = dump(nlh, what, on_elements, elements.get());
+  if (!s && s.error().code() == ENOENT) return SetPtr(nftnl_set_alloc());  // no such table or set
+  if (!s) return std::move(s).error();
+  return elements;
 }
 
 }  // namespace berth::nft

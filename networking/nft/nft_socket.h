@@ -1,6 +1,6 @@
 // The nf_tables netlink conversation, through libmnl: batches of messages the kernel applies
 // all or nothing (one batch per change, so a failed change leaves the ruleset as it was), and
-// rule dumps. Knows nothing of berth's table layout; nat_table.cc decides what to send.
+// rule and set element dumps. Knows nothing of berth's table layout; nat_table.cc decides what to send.
 #pragma once
 
 #include <libmnl/libmnl.h>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "networking/nft/port_maps.h"
 #include "networking/nft/rule_builder.h"
 
 namespace berth::nft {
@@ -40,6 +41,13 @@ class Batch {
   void add_rule(const nftnl_rule* rule, std::string what);
   // A rule with a handle deletes that rule; one with only table and chain flushes the chain.
   void delete_rule(const nftnl_rule* rule, std::string what);
+  // Creates the set unless it exists with the same definition.
+  void add_set(const nftnl_set* set, std::string what);
+  // Adds the set's elements. exclusive: an element whose key is there already fails the
+  // batch (EEXIST); otherwise one with the same data is left as it is.
+  void add_elements(const nftnl_set* set, std::string what, bool exclusive);
+  // Deletes the elements with the set's elements' keys; a missing one fails the batch.
+  void delete_elements(const nftnl_set* set, std::string what);
 
   // The messages between batch begin and end.
   [[nodiscard]] size_t size() const { return what_.size(); }
@@ -66,20 +74,26 @@ class NftSocket {
   // the message that failed. An empty batch sends nothing.
   Status commit(const Batch& batch);
   // commit() applied only while the ruleset is still at `generation` (else ERESTART, nothing
-  // changed); returns the handles the kernel gave the rules the batch added, in batch order.
-  Result<std::vector<uint64_t>> commit_at(const Batch& batch, uint32_t generation);
+  // changed).
+  Status commit_at(const Batch& batch, uint32_t generation);
   // The ruleset generation: it changes with every committed batch, anyone's, in this netns.
   Result<uint32_t> generation();
   // The rules of one chain (family inet); an empty list when the table or chain is missing.
   Result<std::vector<RulePtr>> list_rules(std::string_view table, std::string_view chain);
+  // The elements of one set (family inet), in the returned set; none when the table or the
+  // set is missing.
+  Result<SetPtr> list_elements(std::string_view table, std::string_view set);
 
  private:
   struct SocketCloser {
     void operator()(mnl_socket* s) const { mnl_socket_close(s); }
   };
   explicit NftSocket(std::unique_ptr<mnl_socket, SocketCloser> socket);
-  Result<std::vector<uint64_t>> send(const Batch& batch, std::optional<uint32_t> generation);
-  Result<std::vector<uint64_t>> receive_acks(const Batch& batch, uint32_t first_seq);
+  Status send(const Batch& batch, std::optional<uint32_t> generation);
+  Status receive_acks(const Batch& batch, uint32_t first_seq);
+  // Sends the dump request `nlh` and passes each answer to `on_message`; a missing table,
+  // chain or set (ENOENT) is an empty dump.
+  Status dump(const nlmsghdr* nlh, const std::string& what, mnl_cb_t on_message, void* data);
 
   std::unique_ptr<mnl_socket, SocketCloser> socket_;
   uint32_t portid_ = 0;

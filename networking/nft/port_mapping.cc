@@ -35,9 +35,6 @@ Status validate(const PortMapping& m) {
   if (m.container_port == 0) return Error(EINVAL, what + ": container port 0 is not a port");
   if (m.host_port_last) {
     if (*m.host_port_last < m.host_port) return Error(EINVAL, what + ": the host port range is reversed");
-    if (m.port_count() > kMaxPortsPerMapping) {
-      return Error(EINVAL, what + ": a range may hold at most " + std::to_string(kMaxPortsPerMapping) + " ports");
-    }
     if (m.container_port + m.port_count() - 1 > 65535) {
       return Error(EINVAL, what + ": the container port range runs past 65535");
     }

@@ -1,6 +1,6 @@
 // A published port: host port (or range) on an optional host address, forwarded to a
 // container address and port, for TCP or UDP. Plain values with validation and the expansion
-// of ranges into single ports (each becomes one nftables rule); no kernel calls.
+// of ranges into single ports (each becomes one element of an nftables map); no kernel calls.
 #pragma once
 
 #include <cstdint>
@@ -35,10 +35,7 @@ struct PortMapping {
   friend bool operator==(const PortMapping&, const PortMapping&) = default;
 };
 
-// The most host ports one mapping may take: each is a rule in one netlink batch.
-inline constexpr int kMaxPortsPerMapping = 1024;
-
-// Refuses port 0, reversed or oversized ranges, ranges running past 65535 in the container,
+// Refuses port 0, reversed ranges, ranges running past 65535 in the container,
 // and a host address of another family than the container's.
 Status validate(const PortMapping& mapping);
 // One single-port mapping per host port of `mapping` (which must be valid).

@@ -16,7 +16,6 @@
 namespace berth::nft {
 namespace {
 
-constexpr std::string_view kTagPrefix = "berth:";
 // Header offsets of the addresses: struct iphdr and struct ipv6hdr.
 constexpr uint32_t kIpv4Saddr = 12;
 constexpr uint32_t kIpv4Daddr = 16;
@@ -39,18 +38,27 @@ class RuleWriter {
     nftnl_rule_set_str(rule_.get(), NFTNL_RULE_CHAIN, std::string(chain).c_str());
   }
 
-  RuleWriter& meta(uint32_t key) {
+  RuleWriter& meta(uint32_t key, uint32_t dreg = NFT_REG_1) {
     auto* e = add("meta");
     nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
     return *this;
   }
-  RuleWriter& payload(uint32_t base, uint32_t offset, uint32_t len) {
+  RuleWriter& payload(uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg = NFT_REG_1) {
     auto* e = add("payload");
     nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
     nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
     nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+    return *this;
+  }
+  // Looks the key in `sreg`.. up in the map and writes the data found to `dreg`..; a miss
+  // ends the rule.
+  RuleWriter& lookup(std::string_view map, uint32_t sreg, uint32_t dreg) {
+    auto* e = add("lookup");
+    nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, std::string(map).c_str());
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
     return *this;
   }
   RuleWriter& cmp(uint32_t op, const void* data, uint32_t len) {
@@ -119,21 +127,18 @@ class RuleWriter {
     add("masq");
     return *this;
   }
-  // `dnat to` the address in reg1 and the port in reg2.
-  RuleWriter& dnat(uint8_t family) {
+  // `dnat to` the address in `address_reg` and the port in `port_reg`.
+  RuleWriter& dnat(uint8_t family, uint32_t address_reg, uint32_t port_reg) {
     auto* e = add("nat");
     nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
     nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, family);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, address_reg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, port_reg);
     return *this;
   }
   RuleWriter& comment(std::string_view text) {
-    std::unique_ptr<nftnl_udata_buf, void (*)(const nftnl_udata_buf*)> buf(nftnl_udata_buf_alloc(256),
-                                                                           nftnl_udata_buf_free);
-    nftnl_udata_put_strz(buf.get(), NFTNL_UDATA_RULE_COMMENT, std::string(text).c_str());
-    nftnl_rule_set_data(rule_.get(), NFTNL_RULE_USERDATA, nftnl_udata_buf_data(buf.get()),
-                        nftnl_udata_buf_len(buf.get()));
+    const std::vector<uint8_t> udata = comment_userdata(text, NFTNL_UDATA_RULE_COMMENT);
+    nftnl_rule_set_data(rule_.get(), NFTNL_RULE_USERDATA, udata.data(), static_cast<uint32_t>(udata.size()));
     return *this;
   }
   RulePtr done() { return std::move(rule_); }
@@ -150,9 +155,26 @@ class RuleWriter {
 
 }  // namespace
 
-std::string rule_tag(std::string_view container_id) { return std::string(kTagPrefix) + std::string(container_id); }
+RulePtr map_lookup_rule(std::string_view table, PortMap map) {
+  // Concatenated fields take whole 4-byte registers from NFT_REG32_00 (port_maps.h); the
+  // data found overwrites the key: the container address, then its port.
+  const networking::Family family = family_of(map);
+  const bool v4 = family == networking::Family::kIpv4;
+  const uint32_t address_registers = v4 ? 1 : 4;
+  uint32_t next = NFT_REG32_00;
+  RuleWriter w(table, kPortsChain);
+  w.nfproto(family);
+  if (keyed_by_address(map)) {
+    w.payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? kIpv4Daddr : kIpv6Daddr, address_registers * 4, next);
+    next += address_registers;
+  }
+  w.meta(NFT_META_L4PROTO, next).payload(NFT_PAYLOAD_TRANSPORT_HEADER, kDportOffset, 2, next + 1);
+  return w.lookup(map_name(map), NFT_REG32_00, NFT_REG32_00)
+      .dnat(nfproto_of(family), NFT_REG32_00, NFT_REG32_00 + address_registers)
+      .done();
+}
 
-RulePtr dnat_rule(std::string_view table, std::string_view container_id, const PortMapping& m) {
+RulePtr legacy_dnat_rule(std::string_view table, std::string_view container_id, const PortMapping& m) {
   RuleWriter w(table, kPortsChain);
   const bool v4 = m.container_ip.is_v4();
   const auto len = static_cast<uint32_t>(m.container_ip.size());
@@ -166,8 +188,8 @@ RulePtr dnat_rule(std::string_view table, std::string_view container_id, const P
       .cmp(NFT_CMP_EQ, &host_port, sizeof host_port)
       .immediate(NFT_REG_1, m.container_ip.data(), len)
       .immediate(NFT_REG_2, &container_port, sizeof container_port)
-      .dnat(nfproto_of(m.container_ip.family()));
-  return w.comment(rule_tag(container_id)).done();
+      .dnat(nfproto_of(m.container_ip.family()), NFT_REG_1, NFT_REG_2);
+  return w.comment(container_tag(container_id)).done();
 }
 
 RulePtr jump_to_ports_rule(std::string_view table, std::string_view chain) {
@@ -208,23 +230,13 @@ std::optional<std::string> tagged_container(const nftnl_rule* rule) {
   if (!nftnl_rule_is_set(rule, NFTNL_RULE_USERDATA)) return std::nullopt;
   uint32_t len = 0;
   const void* data = nftnl_rule_get_data(rule, NFTNL_RULE_USERDATA, &len);
-  std::optional<std::string> comment;
-  auto on_attr = [](const nftnl_udata* attr, void* out) -> int {
-    if (nftnl_udata_type(attr) != NFTNL_UDATA_RULE_COMMENT) return 0;
-    const auto* text = static_cast<const char*>(nftnl_udata_get(attr));
-    const uint8_t n = nftnl_udata_len(attr);
-    if (n == 0 || text[n - 1] != '\0') return 0;
-    *static_cast<std::optional<std::string>*>(out) = std::string(text, n - 1);
-    return 0;
-  };
-  if (nftnl_udata_parse(data, len, on_attr, &comment) < 0 || !comment) return std::nullopt;
-  if (!comment->starts_with(kTagPrefix) || comment->size() == kTagPrefix.size()) return std::nullopt;
-  return comment->substr(kTagPrefix.size());
+  const std::optional<std::string> comment = userdata_comment(data, len, NFTNL_UDATA_RULE_COMMENT);
+  return comment ? tagged_id(*comment) : std::nullopt;
 }
 
 namespace {
 
-// Reads back the expressions dnat_rule() writes, in its order; anything else is not a mapping.
+// Reads back the expressions legacy_dnat_rule() writes, in its order; anything else is not a mapping.
 class MappingReader {
  public:
   bool read(const nftnl_expr* e) {

@@ -1,7 +1,8 @@
 // Port mapping through a real nftables table: what `nft` sees after each change, ports taken
-// by a host process or another container, reconciliation, and real TCP/UDP traffic from the
-// host's loopback and from another "host" (a namespace behind a veth) into a container
-// namespace. Each test programs its own table berth-t<pid> and removes it afterwards.
+// by a host process or another container, reconciliation, migration of a table made before
+// the maps, and real TCP/UDP traffic from the host's loopback and from another "host" (a
+// namespace behind a veth) into a container namespace. Each test programs its own table
+// berth-t<pid> and removes it afterwards.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -20,6 +21,8 @@
 #include "common/fd.h"
 #include "common/file.h"
 #include "networking/nft/nat_table.h"
+#include "networking/nft/port_maps.h"
+#include "networking/nft/rule_builder.h"
 #include "tests/integration/support/fixture.h"
 #include "tests/integration/support/networking.h"
 #include "tests/integration/support/probes.h"
@@ -79,6 +82,55 @@ class NftTableTest : public ::testing::Test {
     }
     return out;
   }
+  // The comments of the elements of the four port maps, one entry per element ("" for none).
+  std::vector<std::string> element_comments() {
+    std::vector<std::string> out;
+    rapidjson::Document doc = listing();
+    if (!doc.IsObject() || !doc.HasMember("nftables")) return out;
+    for (const auto& item : doc["nftables"].GetArray()) {
+      if (!item.HasMember("map") || !item["map"].HasMember("elem")) continue;
+      // Each element is [key, data]; a commented key is {"elem": {"val": ..., "comment": ...}}.
+      for (const auto& pair : item["map"]["elem"].GetArray()) {
+        const auto& key = pair.GetArray()[0];
+        const bool commented = key.IsObject() && key.HasMember("elem") && key["elem"].HasMember("comment");
+        out.emplace_back(commented ? key["elem"]["comment"].GetString() : "");
+      }
+    }
+    return out;
+  }
+  // `nft <args...>` on this test's table, e.g. {"delete", "element", ..., "ports4", "{ udp . 53 }"}.
+  RunResult nft_on_table(const std::string& verb, const std::string& object, const std::string& name,
+                         const std::string& rest) {
+    return run_cmd({"nft", verb, object, "inet", name_, name, rest});
+  }
+  // Makes the table as a berth from before the maps did: a ports chain with one tagged DNAT
+  // rule per published port.
+  void make_legacy_table(const std::vector<std::pair<std::string, PortMapping>>& ports) {
+    ASSERT_TRUE(table_->remove_table().ok());
+    nft::TablePtr table(nftnl_table_alloc());
+    nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, name_.c_str());
+    nft::ChainPtr chain(nftnl_chain_alloc());
+    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, name_.c_str());
+    nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, "ports");
+    nft::Batch batch;
+    batch.add_table(table.get(), "create table");
+    batch.add_chain(chain.get(), "create chain ports");
+    for (const auto& [id, mapping] : ports) {
+      batch.add_rule(nft::legacy_dnat_rule(name_, id, mapping).get(), "add rule for " + id);
+    }
+    auto socket = nft::NftSocket::open();
+    ASSERT_TRUE(socket.ok()) << socket.error().message();
+    auto s = socket->commit(batch);
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    ASSERT_EQ(rule_comments("ports").size(), ports.size());
+  }
+
+  static std::vector<nft::PublishedPort> sorted(std::vector<nft::PublishedPort> ports) {
+    std::sort(ports.begin(), ports.end(), [](const nft::PublishedPort& a, const nft::PublishedPort& b) {
+      return std::pair{a.container_id, a.mapping.to_string()} < std::pair{b.container_id, b.mapping.to_string()};
+    });
+    return ports;
+  }
   static size_t count(const std::vector<std::string>& v, const std::string& what) {
     return static_cast<size_t>(std::count(v.begin(), v.end(), what));
   }
@@ -114,10 +166,33 @@ TEST_F(NftTableTest, EnsureCreatesNatChainsVisibleToNft) {
   RunResult text = run_cmd({"nft", "list", "table", "inet", name_});
   EXPECT_NE(text.out.find("fib daddr type local jump ports"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("ip saddr 127.0.0.0/8 ct status dnat masquerade"), std::string::npos) << text.out;
-  // ensure() again keeps one copy of each fixed rule.
+  EXPECT_NE(text.out.find("dnat ip to ip daddr . meta l4proto . th dport map @ports4addr"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("dnat ip6 to meta l4proto . th dport map @ports6"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("type inet_proto . inet_service : ipv4_addr . inet_service"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service"), std::string::npos)
+      << text.out;
+  // ensure() again keeps one copy of each fixed rule, and the maps.
   ASSERT_TRUE(table_->ensure({networking::Subnet::parse(container_net() + ".0/24").value()}).ok());
   EXPECT_EQ(rule_comments("prerouting").size(), 1U);
   EXPECT_EQ(rule_comments("postrouting").size(), 3U);
+  EXPECT_EQ(rule_comments("ports").size(), 4U) << "one lookup per map";
+}
+
+TEST_F(NftTableTest, PublishedPortsShowInNftAsCommentedMapElements) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  PortMapping on_loopback = tcp(port, 80);
+  on_loopback.host_ip = ip("127.0.0.1");
+  ASSERT_TRUE(table_->publish("web", {udp(port, 53), on_loopback}).ok());
+  RunResult text = run_cmd({"nft", "list", "table", "inet", name_});
+  ASSERT_TRUE(text.ok()) << text;
+  const std::string p = std::to_string(port);
+  EXPECT_NE(text.out.find("udp . " + p + " comment \"berth:web\" : " + container_net() + ".2 . 53"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("127.0.0.1 . tcp . " + p + " comment \"berth:web\" : " + container_net() + ".2 . 80"),
+            std::string::npos)
+      << text.out;
+  EXPECT_EQ(rule_comments("ports").size(), 4U) << "publishing adds no rule";
 }
 
 TEST_F(NftTableTest, PublishedPortsAreTaggedAndUnpublishLeavesNone) {
@@ -126,21 +201,22 @@ TEST_F(NftTableTest, PublishedPortsAreTaggedAndUnpublishLeavesNone) {
   range.host_port_last = static_cast<uint16_t>(port + 2);
   ASSERT_TRUE(table_->publish("web", {tcp(port, 80), range}).ok());
   ASSERT_TRUE(table_->publish("db", {tcp(static_cast<uint16_t>(port + 1), 5432)}).ok());
-  auto comments = rule_comments("ports");
-  EXPECT_EQ(count(comments, "berth:web"), 4U) << "one TCP rule and three UDP rules for the range";
+  auto comments = element_comments();
+  EXPECT_EQ(count(comments, "berth:web"), 4U) << "one TCP element and three UDP elements for the range";
   EXPECT_EQ(count(comments, "berth:db"), 1U);
   auto published = table_->published();
   ASSERT_TRUE(published.ok()) << published.error().message();
   ASSERT_EQ(published->size(), 5U);
-  EXPECT_EQ((*published)[0].mapping, tcp(port, 80)) << (*published)[0].mapping.to_string();
+  EXPECT_NE(std::find(published->begin(), published->end(), nft::PublishedPort{"web", tcp(port, 80)}),
+            published->end());
 
   ASSERT_TRUE(table_->unpublish("web").ok());
-  comments = rule_comments("ports");
+  comments = element_comments();
   EXPECT_EQ(count(comments, "berth:web"), 0U);
-  EXPECT_EQ(count(comments, "berth:db"), 1U) << "another container's rules stay";
+  EXPECT_EQ(count(comments, "berth:db"), 1U) << "another container's ports stay";
   EXPECT_TRUE(table_->unpublish("web").ok()) << "unpublishing twice is not an error";
   ASSERT_TRUE(table_->unpublish("db").ok());
-  EXPECT_TRUE(rule_comments("ports").empty());
+  EXPECT_TRUE(element_comments().empty());
 }
 
 TEST_F(NftTableTest, PortHeldByHostProcessIsRefused) {
@@ -154,7 +230,7 @@ TEST_F(NftTableTest, PortHeldByHostProcessIsRefused) {
   EXPECT_NE(s.error().message().find("host port tcp/" + std::to_string(port) + " is taken by a process on the host"),
             std::string::npos)
       << s.error().message();
-  EXPECT_TRUE(rule_comments("ports").empty()) << "nothing was half-published";
+  EXPECT_TRUE(element_comments().empty()) << "nothing was half-published";
   EXPECT_TRUE(table_->publish("web", {udp(port, 80)}).ok()) << "the UDP port of the same number is free";
   PortMapping elsewhere = tcp(port, 80);
   elsewhere.host_ip = ip("198.51.100.123");  // TEST-NET-2: not an address of this host
@@ -171,7 +247,7 @@ TEST_F(NftTableTest, PortPublishedForAnotherContainerIsRefused) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message().find("is already published for container \"web\""), std::string::npos)
       << s.error().message();
-  auto comments = rule_comments("ports");
+  auto comments = element_comments();
   EXPECT_EQ(count(comments, "berth:api"), 0U) << "all or nothing: the free port was not published either";
   PortMapping on_loopback = tcp(port, 80);
   on_loopback.host_ip = ip("127.0.0.1");
@@ -229,18 +305,16 @@ TEST_F(NftTableTest, ReconcileDropsUnknownContainersAndRestoresMissingRules) {
   const std::vector<PortMapping> web = {tcp(port, 80), udp(port, 53)};
   ASSERT_TRUE(table_->publish("web", web).ok());
   ASSERT_TRUE(table_->publish("gone", {tcp(static_cast<uint16_t>(port + 1), 80)}).ok());
-  // Someone deletes one of web's rules behind berth's back.
-  auto published = table_->published().value();
-  ASSERT_EQ(published.size(), 3U);
-  RunResult del =
-      run_cmd({"nft", "delete", "rule", "inet", name_, "ports", "handle", std::to_string(published[1].handle)});
+  ASSERT_EQ(table_->published().value().size(), 3U);
+  // Someone deletes one of web's ports behind berth's back.
+  RunResult del = nft_on_table("delete", "element", "ports4", "{ udp . " + std::to_string(port) + " }");
   ASSERT_TRUE(del.ok()) << del;
 
   auto report = table_->reconcile({{"web", web}});
   ASSERT_TRUE(report.ok()) << report.error().message();
-  EXPECT_EQ(report->removed.size(), 1U);
-  EXPECT_EQ(report->added.size(), 1U);
-  auto comments = rule_comments("ports");
+  EXPECT_EQ(report->removed, std::vector<std::string>{"gone: " + tcp(static_cast<uint16_t>(port + 1), 80).to_string()});
+  EXPECT_EQ(report->added, std::vector<std::string>{"web: " + udp(port, 53).to_string()});
+  auto comments = element_comments();
   EXPECT_EQ(count(comments, "berth:web"), 2U);
   EXPECT_EQ(count(comments, "berth:gone"), 0U);
   auto again = table_->reconcile({{"web", web}});
@@ -248,16 +322,40 @@ TEST_F(NftTableTest, ReconcileDropsUnknownContainersAndRestoresMissingRules) {
   EXPECT_TRUE(again->removed.empty() && again->added.empty()) << "a second reconcile changes nothing";
 }
 
-TEST_F(NftTableTest, LargestRangeIsAppliedAndRemovedInOneBatchEach) {
-  // Reconcile does not probe host ports, so the range need not be free on this host.
-  PortMapping range = tcp(20000, 20000);
-  range.host_port_last = static_cast<uint16_t>(20000 + nft::kMaxPortsPerMapping - 1);
+TEST_F(NftTableTest, ReconcileReplacesElementsWithOtherDataAndForeignOnes) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  const std::string p = std::to_string(port);
+  ASSERT_TRUE(table_->publish("web", {tcp(port, 80)}).ok());
+  // Behind berth's back: web's port now leads elsewhere, and an untagged element appears.
+  ASSERT_TRUE(nft_on_table("delete", "element", "ports4", "{ tcp . " + p + " }").ok());
+  RunResult add = nft_on_table(
+      "add", "element", "ports4",
+      "{ tcp . " + p + " : " + container_net() + ".9 . 81, udp . " + p + " : " + container_net() + ".9 . 81 }");
+  ASSERT_TRUE(add.ok()) << add;
+  auto report = table_->reconcile({{"web", {tcp(port, 80)}}});
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_EQ(report->removed.size(), 2U);
+  EXPECT_EQ(report->added, std::vector<std::string>{"web: " + tcp(port, 80).to_string()});
+  auto published = table_->published();
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  EXPECT_EQ(*published, (std::vector<nft::PublishedPort>{{"web", tcp(port, 80)}}));
+  EXPECT_EQ(element_comments(), std::vector<std::string>{"berth:web"});
+}
+
+TEST_F(NftTableTest, WholePortRangeIsAppliedAndRemovedInOneBatchEach) {
+  // Reconcile does not probe host ports, so the range need not be free on this host. On an
+  // address this host does not have (TEST-NET-2), so the range never catches real traffic.
+  PortMapping range = tcp(1, 1);
+  range.host_port_last = 65535;
+  range.host_ip = ip("198.51.100.123");
   auto added = table_->reconcile({{"big", {range}}});
   ASSERT_TRUE(added.ok()) << added.error().message();
-  EXPECT_EQ(added->added.size(), static_cast<size_t>(nft::kMaxPortsPerMapping));
-  EXPECT_EQ(count(rule_comments("ports"), "berth:big"), static_cast<size_t>(nft::kMaxPortsPerMapping));
+  EXPECT_EQ(added->added.size(), 65535U);
+  auto published = table_->published();
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  EXPECT_EQ(published->size(), 65535U);
   ASSERT_TRUE(table_->unpublish("big").ok());
-  EXPECT_TRUE(rule_comments("ports").empty());
+  EXPECT_TRUE(table_->published().value().empty());
 }
 
 TEST_F(NftTableTest, RemovingTheTableLeavesNothing) {
@@ -289,7 +387,7 @@ TEST_F(NftTableTest, ChangesThroughAnotherTableObjectAreSeen) {
   EXPECT_NE(taken.error().message().find("is already published for container \"web\""), std::string::npos)
       << taken.error().message();
   ASSERT_TRUE(other->unpublish("web").ok());
-  auto comments = rule_comments("ports");
+  auto comments = element_comments();
   EXPECT_EQ(count(comments, "berth:web"), 0U);
   EXPECT_EQ(count(comments, "berth:api"), 1U);
   auto freed = table_->publish("db", {tcp(port, 80)});
@@ -297,17 +395,37 @@ TEST_F(NftTableTest, ChangesThroughAnotherTableObjectAreSeen) {
                           << (freed.ok() ? "" : freed.error().message());
 }
 
-TEST_F(NftTableTest, UnpublishRemovesRulesAfterAChangeBehindBerthsBack) {
+TEST_F(NftTableTest, UnpublishRemovesElementsAfterAChangeBehindBerthsBack) {
   const uint16_t port = free_host_port(SocketKind::kTcp).value();
   ASSERT_TRUE(table_->publish("web", {tcp(port, 80), udp(port, 53)}).ok());
-  auto published = table_->published().value();
-  ASSERT_EQ(published.size(), 2U);
-  RunResult del =
-      run_cmd({"nft", "delete", "rule", "inet", name_, "ports", "handle", std::to_string(published[0].handle)});
+  ASSERT_EQ(table_->published().value().size(), 2U);
+  RunResult del = nft_on_table("delete", "element", "ports4", "{ tcp . " + std::to_string(port) + " }");
   ASSERT_TRUE(del.ok()) << del;
   auto s = table_->unpublish("web");
   ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_TRUE(rule_comments("ports").empty());
+  EXPECT_TRUE(element_comments().empty());
+}
+
+TEST_F(NftTableTest, EnsureTurnsRulesOfATableFromBeforeTheMapsIntoElements) {
+  PortMapping on_loopback = tcp(8081, 81);
+  on_loopback.host_ip = ip("127.0.0.1");
+  PortMapping v6{Protocol::kUdp, ip("fd00:be7::1"), 53, std::nullopt, ip("fd00:be7::2"), 5353};
+  const std::vector<nft::PublishedPort> before = {
+      {"dns", udp(5353, 53)}, {"dns", v6}, {"web", on_loopback}, {"web", tcp(8080, 80)}};
+  std::vector<std::pair<std::string, PortMapping>> rules;
+  for (const auto& p : before) rules.emplace_back(p.container_id, p.mapping);
+  make_legacy_table(rules);
+  if (HasFatalFailure()) return;
+
+  auto s = table_->ensure({networking::Subnet::parse(container_net() + ".0/24").value()});
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  auto published = table_->published();
+  ASSERT_TRUE(published.ok()) << published.error().message();
+  EXPECT_EQ(sorted(*published), sorted(before));
+  EXPECT_EQ(rule_comments("ports"), std::vector<std::string>(4, "")) << "just the four lookups are left";
+  EXPECT_EQ(count(element_comments(), "berth:web"), 2U);
+  ASSERT_TRUE(table_->unpublish("web").ok());
+  EXPECT_EQ(table_->published().value().size(), 2U);
 }
 
 TEST_F(NftTableTest, BatchAtAnOutdatedGenerationChangesNothing) {
@@ -317,18 +435,19 @@ TEST_F(NftTableTest, BatchAtAnOutdatedGenerationChangesNothing) {
   ASSERT_TRUE(table_->publish("web", {tcp(free_host_port(SocketKind::kTcp).value(), 80)}).ok());
   const uint32_t now = socket->generation().value();
   EXPECT_NE(now, before) << "a committed batch moves the generation";
-  nft::RulePtr ports_chain(nftnl_rule_alloc());
-  nftnl_rule_set_str(ports_chain.get(), NFTNL_RULE_TABLE, name_.c_str());
-  nftnl_rule_set_str(ports_chain.get(), NFTNL_RULE_CHAIN, "ports");
-  nft::Batch flush;
-  flush.delete_rule(ports_chain.get(), "flush chain ports");
-  auto stale = socket->commit_at(flush, before);
+  auto published = table_->published().value();
+  ASSERT_EQ(published.size(), 1U);
+  const nft::PortElement web = nft::port_element("web", published[0].mapping);
+  auto messages = nft::element_messages(name_, web.map, {web}, true);
+  nft::Batch unpublish;
+  unpublish.delete_elements(messages.at(0).get(), "delete web's element");
+  auto stale = socket->commit_at(unpublish, before);
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.error().code(), ERESTART) << stale.error().message();
-  EXPECT_EQ(count(rule_comments("ports"), "berth:web"), 1U) << "the refused batch changed the table";
-  auto current = socket->commit_at(flush, now);
+  EXPECT_EQ(count(element_comments(), "berth:web"), 1U) << "the refused batch changed the table";
+  auto current = socket->commit_at(unpublish, now);
   ASSERT_TRUE(current.ok()) << current.error().message();
-  EXPECT_TRUE(rule_comments("ports").empty());
+  EXPECT_TRUE(element_comments().empty());
 }
 
 // A container namespace (10.213.N.2 behind berth-c<pid>) and a remote host namespace
@@ -391,6 +510,37 @@ TEST_F(PublishedPortTrafficTest, PublishedPortIsReachableFromLoopbackAndFromAnot
   EXPECT_FALSE(after.ok()) << "still reachable after unpublish: " << *after;
   auto remote_after = exchange(remote_->fd(), SocketKind::kTcp, remote_net() + ".1", tcp_port, "after");
   EXPECT_FALSE(remote_after.ok()) << "still reachable from the other host after unpublish";
+}
+
+TEST_F(PublishedPortTrafficTest, PortOnOneHostAddressAndPortOnEveryAddressBothWork) {
+  const uint16_t any_port = free_host_port(SocketKind::kTcp).value();
+  uint16_t one_port = free_host_port(SocketKind::kTcp).value();
+  for (int i = 0; i < 10 && one_port == any_port; ++i) one_port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_NE(any_port, one_port);
+  PortMapping on_remote_side = tcp(one_port, kContainerPort);
+  on_remote_side.host_ip = ip(remote_net() + ".1");  // the host's address facing the other host
+  ASSERT_TRUE(table_->publish("web", {tcp(any_port, kContainerPort), on_remote_side}).ok());
+  for (uint16_t port : {any_port, one_port}) {
+    auto r = exchange(remote_->fd(), SocketKind::kTcp, remote_net() + ".1", port, "remote");
+    ASSERT_TRUE(r.ok()) << "port " << port << ": " << r.error().message();
+    EXPECT_EQ(*r, "pong remote");
+  }
+  auto any = exchange(-1, SocketKind::kTcp, "127.0.0.1", any_port, "lo");
+  ASSERT_TRUE(any.ok()) << any.error().message();
+  auto other_address = exchange(-1, SocketKind::kTcp, "127.0.0.1", one_port, "lo");
+  EXPECT_FALSE(other_address.ok()) << "a port published on one address is reachable on another";
+}
+
+TEST_F(PublishedPortTrafficTest, PortOfATableFromBeforeTheMapsStaysReachable) {
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  make_legacy_table({{"web", tcp(port, kContainerPort)}});
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(table_->ensure({networking::Subnet::parse(container_net() + ".0/24").value()}).ok());
+  auto r = exchange(remote_->fd(), SocketKind::kTcp, remote_net() + ".1", port, "migrated");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(*r, "pong migrated");
+  auto lo = exchange(-1, SocketKind::kTcp, "127.0.0.1", port, "migrated-lo");
+  ASSERT_TRUE(lo.ok()) << lo.error().message();
 }
 
 TEST_F(PublishedPortTrafficTest, ContainerReachesItsOwnPublishedPortThroughTheHost) {

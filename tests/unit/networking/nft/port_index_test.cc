@@ -15,7 +15,7 @@ TEST(PortIndexTest, ConflictIsTheSameProtocolFamilyPortAndOverlappingHostAddress
   PortIndex index;
   PortMapping on_loopback = tcp(8080, "10.88.0.2");
   on_loopback.host_ip = ip("127.0.0.1");
-  index.add({"web", on_loopback, 7});
+  index.add({"web", on_loopback});
   const PublishedPort* held = index.conflict(tcp(8080, "10.88.0.3"));
   ASSERT_NE(held, nullptr) << "every address includes 127.0.0.1";
   EXPECT_EQ(held->container_id, "web");
@@ -31,17 +31,31 @@ TEST(PortIndexTest, ConflictIsTheSameProtocolFamilyPortAndOverlappingHostAddress
 
 TEST(PortIndexTest, RemovedPortsAreFreeAndNoLongerTheContainers) {
   PortIndex index;
-  index.add({"web", tcp(8080, "10.88.0.2"), 1});
-  index.add({"web", tcp(8081, "10.88.0.2"), 2});
-  index.add({"api", tcp(9090, "10.88.0.3"), 3});
-  EXPECT_EQ(index.handles_of("web"), (std::vector<uint64_t>{1, 2}));
-  index.remove(1);
+  index.add({"web", tcp(8080, "10.88.0.2")});
+  index.add({"web", tcp(8081, "10.88.0.2")});
+  index.add({"api", tcp(9090, "10.88.0.3")});
+  EXPECT_EQ(index.mappings_of("web"), (std::vector<PortMapping>{tcp(8080, "10.88.0.2"), tcp(8081, "10.88.0.2")}));
+  index.remove(tcp(8080, "10.88.0.2"));
   EXPECT_EQ(index.conflict(tcp(8080, "10.88.0.4")), nullptr);
-  EXPECT_EQ(index.handles_of("web"), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(index.mappings_of("web"), (std::vector<PortMapping>{tcp(8081, "10.88.0.2")}));
   EXPECT_EQ(index.size(), 2U);
   index.clear();
-  EXPECT_TRUE(index.handles_of("api").empty());
+  EXPECT_TRUE(index.mappings_of("api").empty());
   EXPECT_EQ(index.conflict(tcp(9090, "10.88.0.4")), nullptr);
+}
+
+TEST(PortIndexTest, OneElementHoldsOnePortWhateverItLeadsTo) {
+  PortIndex index;
+  index.add({"web", tcp(8080, "10.88.0.2")});
+  index.add({"api", tcp(8080, "10.88.0.3")});  // the same element (map and key), other data
+  EXPECT_EQ(index.size(), 1U);
+  EXPECT_TRUE(index.mappings_of("web").empty());
+  PortMapping on_loopback = tcp(8080, "10.88.0.2");
+  on_loopback.host_ip = ip("127.0.0.1");
+  index.add({"web", on_loopback});  // another map: ports4addr
+  EXPECT_EQ(index.size(), 2U);
+  index.remove(tcp(8080, "10.88.0.9"));
+  EXPECT_EQ(index.mappings_of("web"), std::vector<PortMapping>{on_loopback});
 }
 
 }  // namespace

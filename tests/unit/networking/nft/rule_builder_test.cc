@@ -22,9 +22,33 @@ networking::IpAddress ip(const char* text) { return networking::IpAddress::parse
   return ::testing::AssertionSuccess();
 }
 
+TEST(RuleBuilderTest, LookupInAnIpv4MapLoadsTheKeyIntoWholeRegistersAndDnatsToTheData) {
+  // Registers 8.. are the 4-byte ones that concatenations use.
+  EXPECT_TRUE(
+      has_in_order(describe(map_lookup_rule("berth", PortMap::kPorts4Addr).get()),
+                   {"inet berth ports", "[ meta load nfproto => reg 1 ]", "[ cmp eq reg 1 0x00000002 ]",
+                    "[ payload load 4b @ network header + 16 => reg 8 ]", "[ meta load l4proto => reg 9 ]",
+                    "[ payload load 2b @ transport header + 2 => reg 10 ]", "[ lookup reg 8 set ports4addr dreg 8 ]",
+                    "[ nat dnat ip addr_min reg 8 proto_min reg 9 ]"}));
+  EXPECT_TRUE(has_in_order(describe(map_lookup_rule("berth", PortMap::kPorts4).get()),
+                           {"[ meta load l4proto => reg 8 ]", "[ payload load 2b @ transport header + 2 => reg 9 ]",
+                            "[ lookup reg 8 set ports4 dreg 8 ]", "[ nat dnat ip addr_min reg 8 proto_min reg 9 ]"}));
+}
+
+TEST(RuleBuilderTest, LookupInAnIpv6MapTakesFourRegistersPerAddress) {
+  EXPECT_TRUE(
+      has_in_order(describe(map_lookup_rule("berth", PortMap::kPorts6Addr).get()),
+                   {"[ cmp eq reg 1 0x0000000a ]", "[ payload load 16b @ network header + 24 => reg 8 ]",
+                    "[ meta load l4proto => reg 12 ]", "[ payload load 2b @ transport header + 2 => reg 13 ]",
+                    "[ lookup reg 8 set ports6addr dreg 8 ]", "[ nat dnat ip6 addr_min reg 8 proto_min reg 12 ]"}));
+  EXPECT_TRUE(has_in_order(describe(map_lookup_rule("berth", PortMap::kPorts6).get()),
+                           {"[ meta load l4proto => reg 8 ]", "[ lookup reg 8 set ports6 dreg 8 ]",
+                            "[ nat dnat ip6 addr_min reg 8 proto_min reg 12 ]"}));
+}
+
 TEST(RuleBuilderTest, TcpMappingMatchesPortAndDnatsToContainer) {
   PortMapping m{Protocol::kTcp, std::nullopt, 8080, std::nullopt, ip("10.88.0.2"), 80};
-  RulePtr rule = dnat_rule("berth-t1", "web", m);
+  RulePtr rule = legacy_dnat_rule("berth-t1", "web", m);
   // Ports and addresses in network order, printed as little-endian 32-bit words.
   EXPECT_TRUE(has_in_order(describe(rule.get()), {"inet berth-t1 ports", "[ meta load nfproto => reg 1 ]",
                                                   "[ cmp eq reg 1 0x00000002 ]",  // NFPROTO_IPV4
@@ -40,7 +64,7 @@ TEST(RuleBuilderTest, TcpMappingMatchesPortAndDnatsToContainer) {
 
 TEST(RuleBuilderTest, UdpMappingOnHostAddressMatchesDestination) {
   PortMapping m{Protocol::kUdp, ip("fd00::1"), 53, std::nullopt, ip("fd00:be7::2"), 5353};
-  std::string text = describe(dnat_rule("berth-t1", "dns", m).get());
+  std::string text = describe(legacy_dnat_rule("berth-t1", "dns", m).get());
   EXPECT_TRUE(has_in_order(text, {"[ cmp eq reg 1 0x0000000a ]",  // NFPROTO_IPV6
                                   "[ cmp eq reg 1 0x00000011 ]",  // IPPROTO_UDP
                                   "[ payload load 16b @ network header + 24 => reg 1 ]",
@@ -51,7 +75,7 @@ TEST(RuleBuilderTest, UdpMappingOnHostAddressMatchesDestination) {
 
 TEST(RuleBuilderTest, RuleIsTaggedWithTheContainerId) {
   PortMapping m{Protocol::kTcp, std::nullopt, 8080, std::nullopt, ip("10.88.0.2"), 80};
-  RulePtr rule = dnat_rule("berth", "0123abcd", m);
+  RulePtr rule = legacy_dnat_rule("berth", "0123abcd", m);
   EXPECT_EQ(tagged_container(rule.get()), "0123abcd");
   EXPECT_FALSE(tagged_container(jump_to_ports_rule("berth", kOutputChain).get()).has_value());
 }
@@ -60,7 +84,7 @@ TEST(RuleBuilderTest, MappingReadsBackFromItsRule) {
   for (const PortMapping& m : {PortMapping{Protocol::kTcp, std::nullopt, 8080, std::nullopt, ip("10.88.0.2"), 80},
                                PortMapping{Protocol::kUdp, ip("127.0.0.1"), 53, std::nullopt, ip("10.88.0.9"), 5353},
                                PortMapping{Protocol::kTcp, ip("::1"), 443, std::nullopt, ip("fd00:be7::2"), 8443}}) {
-    auto back = mapping_of(dnat_rule("berth", "c", m).get());
+    auto back = mapping_of(legacy_dnat_rule("berth", "c", m).get());
     ASSERT_TRUE(back.has_value()) << m.to_string();
     EXPECT_EQ(*back, m) << back->to_string();
   }
