@@ -142,6 +142,7 @@ Status NatTable::ensure(const std::vector<networking::Subnet>& subnets) {
   BERTH_ASSIGN(std::vector<RulePtr> old_rules, socket_.list_rules(name_, kPortsChain));
   const std::vector<PortElement> migrated = elements_of_legacy_rules(old_rules);
   std::vector<PortMapping> migrated_mappings;
+  migrated_mappings.reserve(migrated.size());
   for (const PortElement& e : migrated) migrated_mappings.push_back(*mapping_of(e));
 
   Batch batch;

@@ -413,6 +413,7 @@ TEST_F(NftTableTest, EnsureTurnsRulesOfATableFromBeforeTheMapsIntoElements) {
   const std::vector<nft::PublishedPort> before = {
       {"dns", udp(5353, 53)}, {"dns", v6}, {"web", on_loopback}, {"web", tcp(8080, 80)}};
   std::vector<std::pair<std::string, PortMapping>> rules;
+  rules.reserve(before.size());
   for (const auto& p : before) rules.emplace_back(p.container_id, p.mapping);
   make_legacy_table(rules);
   if (HasFatalFailure()) return;
