@@ -18,9 +18,6 @@
 namespace berth::nft {
 namespace {
 
-// Every message berth sends is smaller: a rule with a comment is under 1 KiB, a message of
-// set elements holds at most kElementsPerMessage of them.
-constexpr size_t kMaxMessage = 16384;
 // Batches of many elements (port ranges) outgrow the default socket buffers: the kernel
 // doubles this, and 65535 elements with the longest comments take about 14 MB.
 constexpr int kSocketBuffer = 8 << 20;
@@ -36,7 +33,7 @@ Batch::Batch() = default;
 
 template <class Fill>
 void Batch::add(uint16_t type, uint16_t flags, std::string what, Fill fill) {
-  std::vector<char> scratch(kMaxMessage);
+  std::vector<char> scratch(Batch::kMaxMessage);
   // The sequence number is set when the batch is sent.
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(scratch.data(), type, NFPROTO_INET, flags | NLM_F_ACK, 0);
   fill(nlh);

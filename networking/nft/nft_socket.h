@@ -33,6 +33,10 @@ using TablePtr = std::unique_ptr<nftnl_table, TableDeleter>;
 // Messages for one transaction, each with a line saying what it does (for errors).
 class Batch {
  public:
+  // The room for one message. Every message berth sends is smaller: a rule with a comment is
+  // under 1 KiB, a message of set elements holds at most kElementsPerMessage of them.
+  static constexpr size_t kMaxMessage = 16384;
+
   Batch();
 
   void add_table(const nftnl_table* table, std::string what);

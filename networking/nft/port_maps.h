@@ -61,7 +61,7 @@ std::optional<PortMapping> mapping_of(const PortElement& element);
 std::string describe(const PortElement& element);
 
 // At most this many elements go in one NEWSETELEM/DELSETELEM message: with the longest
-// comment an element takes about 200 bytes, and a message must fit Batch's 16 KiB.
+// comment an element takes about 200 bytes, and a message must fit Batch::kMaxMessage.
 inline constexpr size_t kElementsPerMessage = 64;
 // `elements` (all of one map) as sets to send, one message each; with keys_only (deletion)
 // the elements carry just their keys.

@@ -348,13 +348,15 @@ TEST_F(NftTableTest, WholePortRangeIsAppliedAndRemovedInOneBatchEach) {
   PortMapping range = tcp(1, 1);
   range.host_port_last = 65535;
   range.host_ip = ip("198.51.100.123");
-  auto added = table_->reconcile({{"big", {range}}});
+  // The longest id makes the largest elements: the batch must still fit the socket's limits.
+  const std::string big(nft::kMaxTaggedIdLength, 'b');
+  auto added = table_->reconcile({{big, {range}}});
   ASSERT_TRUE(added.ok()) << added.error().message();
   EXPECT_EQ(added->added.size(), 65535U);
   auto published = table_->published();
   ASSERT_TRUE(published.ok()) << published.error().message();
   EXPECT_EQ(published->size(), 65535U);
-  ASSERT_TRUE(table_->unpublish("big").ok());
+  ASSERT_TRUE(table_->unpublish(big).ok());
   EXPECT_TRUE(table_->published().value().empty());
 }
 

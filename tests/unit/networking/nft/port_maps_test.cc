@@ -1,8 +1,13 @@
 #include "networking/nft/port_maps.h"
 
 #include <gtest/gtest.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include <string>
+
+#include "networking/nft/nft_socket.h"
 
 namespace berth::nft {
 namespace {
@@ -69,6 +74,21 @@ TEST(PortMapsTest, ElementsSplitIntoMessagesAndReadBackWithTheirComments) {
   ASSERT_EQ(key_only.size(), 1U);
   EXPECT_EQ(key_only[0].key, elements[0].key);
   EXPECT_TRUE(key_only[0].data.empty() && !key_only[0].container_id) << "deletion needs only the key";
+}
+
+TEST(PortMapsTest, FullMessageOfTheLargestElementsFitsABatchMessage) {
+  const std::string longest_id(kMaxTaggedIdLength, 'x');
+  std::vector<PortElement> elements;
+  for (uint16_t port = 1; port <= kElementsPerMessage; ++port) {
+    elements.push_back(port_element(longest_id, mapping(Protocol::kUdp, ip("fd00::1"), port, "fd00::2", port)));
+  }
+  auto messages = element_messages(std::string(255, 't'), PortMap::kPorts6Addr, elements, false);
+  ASSERT_EQ(messages.size(), 1U);
+  std::vector<char> buf(4 * Batch::kMaxMessage);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWSETELEM, NFPROTO_INET, 0, 0);
+  nftnl_set_elems_nlmsg_build_payload(nlh, messages[0].get());
+  EXPECT_LE(nlh->nlmsg_len, Batch::kMaxMessage);
+  EXPECT_GT(nlh->nlmsg_len, Batch::kMaxMessage / 2) << "the elements are in the message";
 }
 
 TEST(PortMapsTest, MapsAreTypedForNft) {
