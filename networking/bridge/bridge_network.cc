@@ -8,6 +8,7 @@
 #include "networking/netlink/links.h"
 #include "networking/netlink/routes.h"
 #include "networking/netlink/rtnl_socket.h"
+#include "networking/netns/sysctl.h"
 
 namespace berth::networking {
 namespace {
@@ -76,8 +77,8 @@ Result<std::vector<Subnet>> configured_subnets(const BridgeConfig& config) {
 }
 
 Status enable_forwarding(const std::string& bridge, Family family) {
-  if (family == Family::kIpv6) return write_existing("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-  BERTH_TRY(write_existing("/proc/sys/net/ipv4/ip_forward", "1"));
+  if (family == Family::kIpv6) return write_sysctl_here("net.ipv6.conf.all.forwarding", "1");
+  BERTH_TRY(write_sysctl_here("net.ipv4.ip_forward", "1"));
   if (auto was = nft::enable_route_localnet(bridge); !was) return was.error();
   return ok();
 }
@@ -125,7 +126,8 @@ Result<BridgeNetwork> BridgeNetwork::open(const BridgeConfig& config) {
       return s.error().context(what + ": enable forwarding");
     }
   }
-  return BridgeNetwork(config, std::move(pools), std::move(table), std::move(records));
+  return BridgeNetwork(config, std::move(pools), std::move(table), std::move(records),
+                       path_exists("/proc/sys/net/ipv6"));
 }
 
 Status BridgeNetwork::plumb(const ContainerAttachment& a, const std::vector<ipam::Allocation>& allocations,
@@ -134,6 +136,12 @@ Status BridgeNetwork::plumb(const ContainerAttachment& a, const std::vector<ipam
   BERTH_ASSIGN(auto bridge, find_link(host, config_.bridge));
   // One request: the host end made a port of the bridge and up, both ends at the MTU.
   BERTH_TRY(create_veth(host, veth, a.ifname, a.netns, {.mtu = config_.mtu, .master = bridge.index, .up = true}));
+  // The host end is only a port of the bridge and needs no IPv6 of its own. Disabled now,
+  // before it has a carrier (its peer is still down), the kernel never gives it a link-local
+  // address with its DAD probe and MLD reports, nor the fe80::/64 and ff00::/8 routes that each
+  // port would add to the host's routing table, each insert walking the same routes of all the
+  // other ports while holding the RTNL lock.
+  if (host_ipv6_) BERTH_TRY(write_sysctl_here("net/ipv6/conf/" + veth + "/disable_ipv6", "1"));
   BERTH_ASSIGN(auto inside, RtnlSocket::open_in(*a.netns));
   // lo first: bringing eth0 up sets off the bridge's work on its new port in a kernel worker
   // that holds the RTNL lock, which every request after it then waits for.

@@ -95,8 +95,13 @@ class BridgeNetwork {
     ipam::AddressPool pool;
   };
 
-  BridgeNetwork(BridgeConfig config, std::vector<FamilyPool> pools, nft::NatTable table, AttachmentStore records)
-      : config_(std::move(config)), pools_(std::move(pools)), table_(std::move(table)), records_(std::move(records)) {}
+  BridgeNetwork(BridgeConfig config, std::vector<FamilyPool> pools, nft::NatTable table, AttachmentStore records,
+                bool host_ipv6)
+      : config_(std::move(config)),
+        pools_(std::move(pools)),
+        table_(std::move(table)),
+        records_(std::move(records)),
+        host_ipv6_(host_ipv6) {}
   Result<AttachedNetwork> attach_recorded(const ContainerAttachment& a, AttachmentRecord& record);
   Status plumb(const ContainerAttachment& a, const std::vector<ipam::Allocation>& allocations,
                const std::vector<nft::PortMapping>& rules, const std::string& veth);
@@ -110,6 +115,7 @@ class BridgeNetwork {
   std::vector<FamilyPool> pools_;  // the IPv4 (or single) pool first, then the IPv6 one
   nft::NatTable table_;
   AttachmentStore records_;
+  bool host_ipv6_ = false;  // the host's kernel has IPv6 (/proc/sys/net/ipv6)
 };
 
 }  // namespace berth::networking

@@ -32,13 +32,24 @@ Result<std::string> read_sysctl(const Netns& netns, std::string_view key) {
   return value;
 }
 
-Status write_sysctl(const Netns& netns, std::string_view key, std::string_view value) {
-  const std::string what = "write sysctl " + std::string(key) + "=" + std::string(value) + netns.where();
+namespace {
+
+// `where` names the namespace for the error message (empty: the caller's own).
+Status write_key(std::string_view key, std::string_view value, const std::string& where) {
   auto path = sysctl_path(key);
   if (!path) return std::move(path).error().context("write");
-  auto written = in_netns(netns, [&] { return write_existing(*path, value); });
-  if (!written) return std::move(written).error().context(what);
+  if (auto written = write_existing(*path, value); !written) {
+    return std::move(written).error().context("write sysctl " + std::string(key) + "=" + std::string(value) + where);
+  }
   return ok();
 }
+
+}  // namespace
+
+Status write_sysctl(const Netns& netns, std::string_view key, std::string_view value) {
+  return in_netns(netns, [&] { return write_key(key, value, netns.where()); });
+}
+
+Status write_sysctl_here(std::string_view key, std::string_view value) { return write_key(key, value, {}); }
 
 }  // namespace berth::networking

@@ -21,5 +21,7 @@ Result<std::string> sysctl_path(std::string_view key);
 Result<std::string> read_sysctl(const Netns& netns, std::string_view key);
 // Sets `key` inside `netns`.
 Status write_sysctl(const Netns& netns, std::string_view key, std::string_view value);
+// Sets `key` in the calling thread's own network namespace (no thread, no setns).
+Status write_sysctl_here(std::string_view key, std::string_view value);
 
 }  // namespace berth::networking

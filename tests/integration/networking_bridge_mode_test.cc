@@ -283,6 +283,34 @@ TEST(BridgeMode, Ipv4OnlyContainerLinkHasNoIpv6AddressWhileDualStackKeepsItsLink
   });
 }
 
+TEST(BridgeMode, HostEndOfTheVethHasNoIpv6OfItsOwnInEitherKindOfNetwork) {
+  skip_unless_root();
+  if (!path_exists("/proc/sys/net/ipv6")) GTEST_SKIP() << "IPv6 is disabled in this kernel";
+  on_private_host([](PrivateHost& h) {
+    auto dual = BridgeNetwork::open({.bridge = berth_name("d"),
+                                     .subnet = "10.251.10.0/24",
+                                     .subnet6 = "fd00:be7:10::/64",
+                                     .state_dir = h.state_dir,
+                                     .nft_table = berth_name("u")});
+    ASSERT_TRUE(dual) << dual.error().message();
+    ASSERT_TRUE(dual->attach(ContainerAttachment{"berth-it-port", &h.c1, "eth0", {}, {}}));
+    const std::string veth = BridgeNetwork::host_veth_name("berth-it-port");
+    // This thread is in the private host namespace: /proc/sys/net shows its sysctls.
+    auto disabled = read_file("/proc/sys/net/ipv6/conf/" + veth + "/disable_ipv6");
+    ASSERT_TRUE(disabled) << disabled.error().message();
+    EXPECT_EQ(*disabled, "1\n");
+    auto addresses = networking::list_addresses(h.nl, veth);
+    ASSERT_TRUE(addresses) << addresses.error().message();
+    for (const auto& a : *addresses) EXPECT_FALSE(a.prefix.address().is_v6()) << a.prefix.to_string();
+    // The container still has IPv6 through that port: its gateway answers.
+    auto listener = listen_tcp(*networking::IpAddress::parse("fd00:be7:10::1"));
+    ASSERT_TRUE(listener) << listener.error().message();
+    auto out = connect_from(h.c1, *networking::IpAddress::parse("fd00:be7:10::1"), listener->port);
+    EXPECT_TRUE(out) << out.error().message();
+    ASSERT_TRUE(dual->detach("berth-it-port"));
+  });
+}
+
 TEST(BridgeMode, GatewayMacStaysWhenAPortWithALowerMacJoins) {
   skip_unless_root();
   on_private_host([](PrivateHost& h) {
