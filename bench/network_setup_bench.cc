@@ -5,7 +5,8 @@
 // namespace standing for the host (bridges, iptables/nftables rules and sysctls are its own)
 // and in container namespaces pinned under a temp dir, all removed at the end. Root only.
 //
-// usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]   (--rounds 0: scaling only)
+// usage: network_setup_bench [--rounds N] [--scale N] [--repeat N] [--cni-bin DIR]
+//        --rounds 0: the scaling part only; --repeat: how many scaling runs (default 5)
 // env:   BENCH_NO_PORTS=1  the scaling run publishes no ports (to tell nftables' share of a
 //                          slowdown from the links' and IPAM's)
 //        BENCH_DUAL_STACK=1  the scaling bridge carries an IPv6 subnet too (each container then
@@ -19,10 +20,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/file.h"
@@ -41,6 +44,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   int rounds = 30;
   int scale = 250;
+  int repeat = 5;
   std::string cni_bin = "/usr/lib/cni";
 };
 
@@ -122,16 +126,50 @@ void compare(const Options& o, const std::string& dir, networking::NetnsStore& p
   std::printf("  CNI / berth: %.1fx (target >= 5x) %s\n", mc / mb, mc / mb >= 5 ? "PASS" : "MISS");
 }
 
-void scale(const Options& o, const std::string& dir, networking::NetnsStore& pins) {
-  networking::BridgeNetwork bridge = must(
-      networking::BridgeNetwork::open({.bridge = "berthbs",
-                                       .subnet = "10.254.0.0/16",
-                                       .subnet6 = std::getenv("BENCH_DUAL_STACK") != nullptr ? "fd00:be7:254::/64" : "",
-                                       .state_dir = dir + "/scale",
-                                       .nft_table = "berth-bench-s"}),
-      "open the scaling bridge");
+// Idle and total jiffies of all CPUs, from the first line of /proc/stat.
+std::pair<double, double> cpu_jiffies() {
+  std::FILE* f = std::fopen("/proc/stat", "re");
+  if (f == nullptr) return {0, 0};
+  std::array<double, 8> v{};
+  const int n =
+      std::fscanf(f, "cpu %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (n != 8) return {0, 0};
+  double total = 0;
+  for (double x : v) total += x;
+  return {v[3] + v[4], total};  // idle + iowait
+}
+
+// Waits (at most a minute) until the CPUs have been at least 95% idle for half a second: the
+// kernel tears down veths and namespaces of earlier runs in the background, and that work
+// holds the RTNL lock every setup needs, so a run started during it measures it instead.
+void wait_until_idle() {
+  const auto start = Clock::now();
+  for (;;) {
+    const auto [idle0, total0] = cpu_jiffies();
+    ::usleep(500 * 1000);
+    const auto [idle1, total1] = cpu_jiffies();
+    const bool idle = total1 > total0 && (idle1 - idle0) / (total1 - total0) >= 0.95;
+    if (idle || total1 <= total0 || Clock::now() - start > std::chrono::minutes(1)) break;
+  }
+  std::printf("  (waited %.1f s for the machine to be idle)\n", ms_since(start) / 1000);
+}
+
+// One run's setup times of the containers, in the order they joined.
+struct ScaleRun {
+  std::vector<double> ms, cpu_ms;
+};
+
+double median_of(const std::vector<double>& v, size_t from, size_t to) {
+  return median({v.begin() + static_cast<long>(from), v.begin() + static_cast<long>(to)});
+}
+
+// Attaches o.scale containers to `bridge` one by one, timing each setup, then detaches them
+// and removes their namespaces.
+ScaleRun scale_once(const Options& o, networking::BridgeNetwork& bridge, networking::NetnsStore& pins) {
   std::vector<networking::Netns> spaces;
-  std::vector<double> setup_ms, setup_cpu_ms;
+  ScaleRun run;
+  wait_until_idle();
   for (int i = 0; i < o.scale; ++i) {
     const std::string name = "berth-bench-s" + std::to_string(i);
     spaces.push_back(must(pins.create(name), "pin a container namespace"));
@@ -140,29 +178,48 @@ void scale(const Options& o, const std::string& dir, networking::NetnsStore& pin
     std::vector<nft::PortMapping> ports;
     if (std::getenv("BENCH_NO_PORTS") == nullptr) ports.push_back(port(static_cast<uint16_t>(30000 + i), 80));
     must(bridge.attach({name, &spaces.back(), "eth0", {}, ports}), "attach");
-    setup_ms.push_back(ms_since(t0));
-    setup_cpu_ms.push_back(thread_cpu_ms() - cpu0);
+    run.ms.push_back(ms_since(t0));
+    run.cpu_ms.push_back(thread_cpu_ms() - cpu0);
   }
-  const size_t k = std::min<size_t>(20, setup_ms.size() / 2);
-  const double first = median({setup_ms.begin(), setup_ms.begin() + static_cast<long>(k)});
-  const double last = median({setup_ms.end() - static_cast<long>(k), setup_ms.end()});
-  std::printf("== %d containers on one %s bridge, %s\n", o.scale,
+  for (int i = 0; i < o.scale; ++i) {
+    const std::string name = "berth-bench-s" + std::to_string(i);
+    must(bridge.detach(name), "detach");
+    must(pins.remove(name), "unpin a container namespace");
+  }
+  return run;
+}
+
+// The first and last k setups of each run: each run's ratio, and the target judged on their
+// median (the machine's state drifts between and within runs; one run is one sample).
+void scale(const Options& o, const std::string& dir, networking::NetnsStore& pins) {
+  networking::BridgeNetwork bridge = must(
+      networking::BridgeNetwork::open({.bridge = "berthbs",
+                                       .subnet = "10.254.0.0/16",
+                                       .subnet6 = std::getenv("BENCH_DUAL_STACK") != nullptr ? "fd00:be7:254::/64" : "",
+                                       .state_dir = dir + "/scale",
+                                       .nft_table = "berth-bench-s"}),
+      "open the scaling bridge");
+  std::printf("== %d containers on one %s bridge, %s; %d runs\n", o.scale,
               std::getenv("BENCH_DUAL_STACK") != nullptr ? "dual-stack" : "IPv4",
-              std::getenv("BENCH_NO_PORTS") == nullptr ? "each with a published port" : "no published ports");
-  std::printf("  setup median of the first %zu: %.2f ms, of the last %zu: %.2f ms: %+.0f%% (target <= +20%%) %s\n", k,
-              first, k, last, 100 * (last / first - 1), last <= first * 1.2 ? "PASS" : "MISS");
-  const double cpu_first = median({setup_cpu_ms.begin(), setup_cpu_ms.begin() + static_cast<long>(k)});
-  const double cpu_last = median({setup_cpu_ms.end() - static_cast<long>(k), setup_cpu_ms.end()});
-  std::printf("  setup CPU time (this thread) median of the first %zu: %.2f ms, of the last %zu: %.2f ms: %+.0f%%\n", k,
-              cpu_first, k, cpu_last, 100 * (cpu_last / cpu_first - 1));
-  std::printf("  setup median by 25 containers (ms, CPU ms):");
-  for (size_t b = 0; b + 25 <= setup_ms.size(); b += 25) {
-    const auto from = static_cast<long>(b), to = static_cast<long>(b + 25);
-    std::printf(" %.2f/%.2f", median({setup_ms.begin() + from, setup_ms.begin() + to}),
-                median({setup_cpu_ms.begin() + from, setup_cpu_ms.begin() + to}));
+              std::getenv("BENCH_NO_PORTS") == nullptr ? "each with a published port" : "no published ports", o.repeat);
+  std::vector<double> ratios;
+  for (int r = 0; r < o.repeat; ++r) {
+    const ScaleRun run = scale_once(o, bridge, pins);
+    const size_t n = run.ms.size(), k = std::min<size_t>(20, n / 2);
+    const double first = median_of(run.ms, 0, k), last = median_of(run.ms, n - k, n);
+    ratios.push_back(last / first);
+    std::printf("  run %d: setup median of the first %zu: %.2f ms, of the last %zu: %.2f ms: %+.0f%%;", r + 1, k, first,
+                k, last, 100 * (last / first - 1));
+    std::printf(" CPU time (this thread) %.2f -> %.2f ms: %+.0f%%\n", median_of(run.cpu_ms, 0, k),
+                median_of(run.cpu_ms, n - k, n),
+                100 * (median_of(run.cpu_ms, n - k, n) / median_of(run.cpu_ms, 0, k) - 1));
+    std::printf("         by 25 containers (ms):");
+    for (size_t b = 0; b + 25 <= n; b += 25) std::printf(" %.2f", median_of(run.ms, b, b + 25));
+    std::printf("\n");
   }
-  std::printf("\n");
-  for (int i = 0; i < o.scale; ++i) must(bridge.detach("berth-bench-s" + std::to_string(i)), "detach");
+  const double m = median(ratios);
+  std::printf("  median over the runs: last / first %+.0f%% (target <= +20%%) %s\n", 100 * (m - 1),
+              m <= 1.2 ? "PASS" : "MISS");
 }
 
 }  // namespace
@@ -176,10 +233,12 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       o.rounds = std::atoi(argv[i + 1]);
     else if (a == "--scale")
       o.scale = std::atoi(argv[i + 1]);
+    else if (a == "--repeat")
+      o.repeat = std::max(1, std::atoi(argv[i + 1]));
     else if (a == "--cni-bin")
       o.cni_bin = argv[i + 1];
     else
-      die("usage: network_setup_bench [--rounds N] [--scale N] [--cni-bin DIR]");
+      die("usage: network_setup_bench [--rounds N] [--scale N] [--repeat N] [--cni-bin DIR]");
   }
   if (::geteuid() != 0) die("run as root (network namespaces, links, nftables)");
   const char* parent = std::getenv("BENCH_DIR");
