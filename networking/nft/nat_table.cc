@@ -23,6 +23,9 @@ constexpr int kCommitAttempts = 5;
 
 // The generation after one committed batch (the kernel skips 0).
 uint32_t next_generation(uint32_t generation) { return generation + 1 == 0 ? 1 : generation + 1; }
+// Whether generation `a` came after `b`, across the wrap of the 32-bit counter: a notification
+// read late may announce a generation older than the one the index was read at.
+bool is_newer(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
 
 TablePtr table_object(const std::string& name) {
   TablePtr t(nftnl_table_alloc());
@@ -126,7 +129,8 @@ std::vector<PortElement> elements_of_legacy_rules(const std::vector<RulePtr>& ru
 Result<NatTable> NatTable::open(std::string name, std::string lock_path) {
   if (name.empty()) return Error(EINVAL, "nftables table name is empty");
   BERTH_ASSIGN(NftSocket socket, NftSocket::open());
-  return NatTable(std::move(name), std::move(lock_path), std::move(socket));
+  BERTH_ASSIGN(RulesetWatch watch, RulesetWatch::open({name, socket.portid()}));
+  return NatTable(std::move(name), std::move(lock_path), std::move(socket), std::move(watch));
 }
 
 Result<UniqueFd> NatTable::lock() const {
@@ -175,13 +179,26 @@ Status NatTable::ensure(const std::vector<networking::Subnet>& subnets) {
 }
 
 Result<uint32_t> NatTable::fresh_index() {
+  // Drained on every call, so that what is left queued is newer than the index.
+  BERTH_ASSIGN(RulesetNews news, watch_.news());
+  if (index_generation_ && !news.table_changed) {
+    if (news.generation && is_newer(*news.generation, *index_generation_)) index_generation_ = news.generation;
+    const bool refused_again = index_generation_ == refused_generation_;
+    refused_generation_.reset();
+    if (!refused_again) return *index_generation_;
+  }
+  refused_generation_.reset();
+  return reload_index();
+}
+
+Result<uint32_t> NatTable::reload_index() {
+  index_generation_.reset();
+  ++index_reloads_;
   BERTH_ASSIGN(uint32_t generation, socket_.generation());
-  if (index_generation_ == generation) return generation;
   // Read after taking the generation: a change in between makes the commit at `generation`
-  // fail and the index be read again.
+  // fail, or its notifications make the index be read again.
   BERTH_ASSIGN(std::vector<PortElement> listed, list_port_maps(socket_, name_));
   index_.clear();
-  index_generation_.reset();
   for (PortElement& e : listed) {
     // Untagged elements with a readable mapping still hold their port; "" never matches an id.
     if (auto mapping = mapping_of(e)) index_.add({e.container_id.value_or(""), *mapping});
@@ -198,11 +215,17 @@ Status NatTable::commit_indexed(Build build) {
     BERTH_TRY(build(batch));
     if (batch.empty()) return ok();
     Status committed = socket_.commit_at(batch, generation);
+    if (committed) {
+      index_generation_ = next_generation(generation);
+      return ok();
+    }
+    if (committed.error().code() == ERESTART && attempt < kCommitAttempts) {
+      // Someone committed since `generation`: the notifications say whether it was to this table.
+      refused_generation_ = generation;
+      continue;
+    }
     index_generation_.reset();
-    if (!committed && committed.error().code() == ERESTART && attempt < kCommitAttempts) continue;
-    if (!committed) return committed;
-    index_generation_ = next_generation(generation);
-    return ok();
+    return committed;
   }
 }
 

@@ -7,10 +7,12 @@
 //
 // publish() and unpublish() cost the same however many ports are published: they add or
 // delete map elements and never change a rule (a rule change makes the kernel validate every
-// rule of the table); the table keeps an index of its maps tied to the ruleset generation it
-// was read at, re-reads the maps only when the generation shows that someone else changed the
-// ruleset, and commits each change only at that generation (the kernel refuses the batch if
-// it moved meanwhile).
+// rule of the table); the table keeps an index of its maps tied to a ruleset generation, and
+// commits each change only at that generation (the kernel refuses the batch if it moved
+// meanwhile). The generation moves with any change to any table of the network namespace, so
+// the index follows the nf_tables notifications (ruleset_watch.h): it is re-read only when
+// someone else changed this table (or a notification was lost), and a change to another table
+// (a second berth network, kube-proxy, firewalld) only moves the generation it is tied to.
 //
 // The host's own traffic to 127.0.0.1:<published port> is DNATed in the output chain and then
 // masqueraded, but the kernel refuses to route a packet with a 127.0.0.0/8 source out of a
@@ -34,6 +36,7 @@
 #include "networking/nft/nft_socket.h"
 #include "networking/nft/port_index.h"
 #include "networking/nft/port_mapping.h"
+#include "networking/nft/ruleset_watch.h"
 
 namespace berth::nft {
 
@@ -74,14 +77,24 @@ class NatTable {
   // Deletes the whole table; a missing table is not an error.
   Status remove_table();
 
+  // How often publish()/unpublish() have read the maps back into the index (for tests: it must
+  // not grow with changes to other tables).
+  [[nodiscard]] uint64_t index_reloads() const { return index_reloads_; }
+
  private:
-  NatTable(std::string name, std::string lock_path, NftSocket socket)
-      : name_(std::move(name)), lock_path_(std::move(lock_path)), socket_(std::move(socket)) {}
+  NatTable(std::string name, std::string lock_path, NftSocket socket, RulesetWatch watch)
+      : name_(std::move(name)),
+        lock_path_(std::move(lock_path)),
+        socket_(std::move(socket)),
+        watch_(std::move(watch)) {}
   // The flock on lock_path_ (an empty fd when there is none).
   Result<UniqueFd> lock() const;
   Status check_publishable(const std::string& container_id, const std::vector<PortMapping>& singles) const;
-  // The ruleset generation index_ matches, re-reading the maps when the ruleset moved.
+  // The ruleset generation index_ matches: the newest one announced when the notifications
+  // show no one else changed the table since it was read, else the maps are read again.
   Result<uint32_t> fresh_index();
+  // Reads the maps into index_, at the current generation.
+  Result<uint32_t> reload_index();
   // Commits `batch` at `generation` (see fresh_index()); a batch refused because someone else
   // changed the ruleset meanwhile is retried with `build` called again on a fresh index.
   template <class Build>
@@ -90,8 +103,13 @@ class NatTable {
   std::string name_;
   std::string lock_path_;
   NftSocket socket_;
+  RulesetWatch watch_;
   PortIndex index_;
   std::optional<uint32_t> index_generation_;  // none: index_ must be read again
+  // A commit at this generation was refused: the notifications must show a newer one (they
+  // are queued before the kernel answers), else the index is read again.
+  std::optional<uint32_t> refused_generation_;
+  uint64_t index_reloads_ = 0;
 };
 
 // Sets net.ipv4.conf.<interface>.route_localnet to 1 (see above): for the interface that

@@ -29,6 +29,12 @@ struct GenDeleter {
 
 }  // namespace
 
+void enlarge_socket_buffer(int fd, int force_option, int plain_option, int bytes) {
+  if (::setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof bytes) != 0) {
+    (void)::setsockopt(fd, SOL_SOCKET, plain_option, &bytes, sizeof bytes);
+  }
+}
+
 Batch::Batch() = default;
 
 template <class Fill>
@@ -115,13 +121,8 @@ Result<NftSocket> NftSocket::open() {
   if (mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID) < 0)
     return Error::from_errno("bind nf_tables netlink socket");
   const int fd = mnl_socket_get_fd(socket.get());
-  // FORCE needs CAP_NET_ADMIN, which programming nf_tables needs anyway; the plain option is
-  // the fall-back (capped by net.core.[rw]mem_max).
-  for (auto [force, plain] : {std::pair{SO_SNDBUFFORCE, SO_SNDBUF}, std::pair{SO_RCVBUFFORCE, SO_RCVBUF}}) {
-    if (::setsockopt(fd, SOL_SOCKET, force, &kSocketBuffer, sizeof kSocketBuffer) != 0) {
-      (void)::setsockopt(fd, SOL_SOCKET, plain, &kSocketBuffer, sizeof kSocketBuffer);
-    }
-  }
+  enlarge_socket_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, kSocketBuffer);
+  enlarge_socket_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, kSocketBuffer);
   const int one = 1;
   // Error answers carry only the header of the failed message, not all of it.
   (void)::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);

@@ -70,9 +70,18 @@ class Batch {
   std::vector<std::string> what_;
 };
 
+// Sets a socket buffer (SO_SNDBUF or SO_RCVBUF) to `bytes`: through the FORCE option, which
+// needs CAP_NET_ADMIN (as programming nf_tables does), else through the plain one (capped by
+// net.core.[rw]mem_max). Best effort: a smaller buffer still works, only less well.
+void enlarge_socket_buffer(int fd, int force_option, int plain_option, int bytes);
+
 class NftSocket {
  public:
   static Result<NftSocket> open();
+
+  // The netlink port id the kernel gave this socket: nf_tables notifications of the batches it
+  // commits carry it.
+  [[nodiscard]] uint32_t portid() const { return portid_; }
 
   // Sends the batch and waits for the kernel's answer to each message; the first error names
   // the message that failed. An empty batch sends nothing.

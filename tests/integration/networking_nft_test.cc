@@ -54,6 +54,7 @@ class NftTableTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error().message();
   }
   void TearDown() override {
+    for (const std::string& name : other_tables_) (void)run_cmd({"nft", "delete", "table", "inet", name});
     if (!table_) return;
     auto s = table_->remove_table();
     EXPECT_TRUE(s.ok()) << s.error().message();
@@ -145,8 +146,17 @@ class NftTableTest : public ::testing::Test {
     return m;
   }
 
+  // Another berth table in this namespace, as a second bridge network has (deleted in TearDown).
+  Result<NatTable> open_other_table(std::string_view tag) {
+    other_tables_.push_back(berth_name(tag));
+    BERTH_ASSIGN(NatTable t, NatTable::open(other_tables_.back()));
+    BERTH_TRY(t.ensure({networking::Subnet::parse(remote_net() + ".0/24").value()}));
+    return t;
+  }
+
   std::string name_;
   std::optional<NatTable> table_;
+  std::vector<std::string> other_tables_;
 };
 
 TEST_F(NftTableTest, EnsureCreatesNatChainsVisibleToNft) {
@@ -395,6 +405,48 @@ TEST_F(NftTableTest, ChangesThroughAnotherTableObjectAreSeen) {
   auto freed = table_->publish("db", {tcp(port, 80)});
   EXPECT_TRUE(freed.ok()) << "the port unpublished through the other object is free again: "
                           << (freed.ok() ? "" : freed.error().message());
+}
+
+// The ruleset generation moves with every change in the namespace; the index must not be read
+// again for changes to other tables, only for changes to this one by someone else.
+TEST_F(NftTableTest, ChangesToAnotherTableDoNotReadTheMapsAgain) {
+  auto other = open_other_table("u");
+  ASSERT_TRUE(other.ok()) << other.error().message();
+  const uint16_t base = free_host_port(SocketKind::kUdp).value();
+  auto port = [&](int i) { return static_cast<uint16_t>(base + i); };
+  ASSERT_TRUE(table_->publish("a0", {udp(port(0), 80)}).ok());  // the index is read now
+  const uint64_t reloads = table_->index_reloads();
+  for (int i = 1; i <= 20; ++i) {
+    auto theirs = other->publish("b" + std::to_string(i), {udp(port(i), 80)});
+    ASSERT_TRUE(theirs.ok()) << theirs.error().message();
+    auto ours = table_->publish("a" + std::to_string(i), {udp(port(i), 80)});
+    ASSERT_TRUE(ours.ok()) << ours.error().message();
+  }
+  ASSERT_TRUE(table_->unpublish("a1").ok());
+  EXPECT_EQ(table_->index_reloads(), reloads) << "20 publishes in another table made this one read its maps again";
+  EXPECT_EQ(element_comments().size(), 20U);
+
+  auto same = NatTable::open(name_);
+  ASSERT_TRUE(same.ok()) << same.error().message();
+  ASSERT_TRUE(same->publish("c", {udp(port(30), 80)}).ok());
+  ASSERT_TRUE(table_->publish("a1", {udp(port(1), 80)}).ok());
+  EXPECT_EQ(table_->index_reloads(), reloads + 1) << "a change to this table through another object is read back";
+}
+
+TEST_F(NftTableTest, PortPublishedThroughAnotherObjectAmidOtherTablesChangesIsSeen) {
+  auto other = open_other_table("u");
+  ASSERT_TRUE(other.ok()) << other.error().message();
+  auto same = NatTable::open(name_);
+  ASSERT_TRUE(same.ok()) << same.error().message();
+  const uint16_t port = free_host_port(SocketKind::kTcp).value();
+  ASSERT_TRUE(table_->publish("web", {udp(port, 53)}).ok());  // the index is read now
+  ASSERT_TRUE(other->publish("x", {tcp(port, 80)}).ok());
+  ASSERT_TRUE(same->publish("api", {tcp(port, 80)}).ok());
+  ASSERT_TRUE(other->publish("y", {udp(port, 53)}).ok());
+  auto taken = table_->publish("db", {tcp(port, 80)});
+  ASSERT_FALSE(taken.ok()) << "the port published through the other object was published twice";
+  EXPECT_NE(taken.error().message().find("is already published for container \"api\""), std::string::npos)
+      << taken.error().message();
 }
 
 TEST_F(NftTableTest, UnpublishRemovesElementsAfterAChangeBehindBerthsBack) {
