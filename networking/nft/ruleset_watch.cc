@@ -15,9 +15,10 @@ namespace berth::nft {
 namespace {
 
 // Every committed element sends a notification of its own, queued here until the next publish
-// drains it: room for thousands of them (the kernel doubles this), while an idle table holds no
-// more kernel memory than that. An overflow (a whole port range) only costs one re-read of the maps.
-constexpr int kReceiveBuffer = 2 << 20;
+// drains it: room for hundreds of them (the kernel doubles this), and no more kernel memory than
+// that held by each idle table. An overflow (a whole port range, a busy kube-proxy) only costs
+// one re-read of the maps.
+constexpr int kReceiveBuffer = 512 << 10;
 // The kernel builds notifications in buffers of at most NLMSG_GOODSIZE (8 KiB).
 constexpr size_t kDatagramRoom = 64 << 10;
 
