@@ -106,4 +106,15 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+std::string hex_encode(std::span<const uint8_t> bytes) {
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
 }  // namespace berth

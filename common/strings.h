@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,8 @@ bool starts_with(std::string_view s, std::string_view prefix);
 std::string_view trim(std::string_view s);
 // `s` with ASCII letters in lower case (header names, schemes, platform fields).
 std::string ascii_lower(std::string_view s);
+// The bytes as lowercase hex digits, two per byte, nothing between ("0a1b").
+std::string hex_encode(std::span<const uint8_t> bytes);
 // Whole-string decimal parses; nullopt on anything else (sign, spaces, overflow).
 std::optional<uint64_t> parse_uint(std::string_view s);
 std::optional<int64_t> parse_int(std::string_view s);

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <exception>
 
+#include "common/strings.h"
+
 namespace berth::images {
 namespace {
 
@@ -90,13 +92,7 @@ Digest Hasher::digest() {
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(context_->ctx, md.data(), &len) != 1) std::terminate();
   if (EVP_DigestInit_ex(context_->ctx, evp_md(algorithm_), nullptr) != 1) std::terminate();
-  std::string hex;
-  hex.reserve(static_cast<size_t>(len) * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHexDigits[md[i] >> 4]);
-    hex.push_back(kHexDigits[md[i] & 0xf]);
-  }
-  return {algorithm_, std::move(hex)};
+  return {algorithm_, hex_encode(std::span(md.data(), len))};
 }
 
 Result<Digest> digest_fd(int fd, DigestAlgorithm algorithm) {

@@ -6,9 +6,9 @@
 #include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 
-#include <cstdio>
 #include <cstring>
 
+#include "common/strings.h"
 #include "networking/nft/tag.h"
 
 namespace berth::nft {
@@ -79,16 +79,6 @@ std::vector<uint8_t> attribute_bytes(nftnl_set_elem* e, uint16_t attr) {
   uint32_t len = 0;
   const auto* data = static_cast<const uint8_t*>(nftnl_set_elem_get(e, attr, &len));
   return data == nullptr ? std::vector<uint8_t>{} : std::vector<uint8_t>(data, data + len);
-}
-
-std::string hex(const std::vector<uint8_t>& bytes) {
-  std::string out = "0x";
-  for (uint8_t b : bytes) {
-    std::array<char, 3> two{};
-    std::snprintf(two.data(), two.size(), "%02x", b);
-    out += two.data();
-  }
-  return out;
 }
 
 }  // namespace
@@ -169,7 +159,7 @@ std::optional<PortMapping> mapping_of(const PortElement& e) {
 }
 
 std::string describe(const PortElement& e) {
-  return "map " + std::string(map_name(e.map)) + " key " + hex(e.key) + " data " + hex(e.data);
+  return "map " + std::string(map_name(e.map)) + " key 0x" + hex_encode(e.key) + " data 0x" + hex_encode(e.data);
 }
 
 std::vector<SetPtr> element_messages(std::string_view table, PortMap map, const std::vector<PortElement>& elements,

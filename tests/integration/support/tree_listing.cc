@@ -3,10 +3,10 @@
 #include <sys/xattr.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <vector>
 
 #include "common/file.h"
+#include "common/strings.h"
 #include "tests/integration/support/fixture.h"
 
 namespace berth::integration {
@@ -19,16 +19,6 @@ std::vector<std::string> sorted_lines(const std::string& text) {
   }
   std::sort(lines.begin(), lines.end());
   return lines;
-}
-
-std::string hex(const std::string& bytes) {
-  std::string out;
-  char b[3];
-  for (unsigned char c : bytes) {
-    std::snprintf(b, sizeof b, "%02x", c);
-    out += b;
-  }
-  return out;
 }
 
 // The xattrs of one path as "path name=hex" lines, by name (the kernel lists them in the
@@ -47,7 +37,12 @@ std::string path_xattrs(const std::string& path, const std::string& shown) {
     std::string value(65536, '\0');
     ssize_t len = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
     value.resize(len < 0 ? 0 : static_cast<size_t>(len));
-    out.append(shown).append(" ").append(name).append("=").append(hex(value)).append("\n");
+    out.append(shown)
+        .append(" ")
+        .append(name)
+        .append("=")
+        .append(hex_encode(std::span(reinterpret_cast<const uint8_t*>(value.data()), value.size())))
+        .append("\n");
   }
   return out;
 }

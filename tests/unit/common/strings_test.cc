@@ -89,5 +89,11 @@ TEST(Strings, AsciiLowerChangesOnlyAsciiLetters) {
   EXPECT_EQ(ascii_lower("\xc3\x84"), "\xc3\x84") << "bytes above ASCII stay as they are";
 }
 
+TEST(Strings, HexEncodeWritesTwoLowercaseDigitsPerByte) {
+  const std::vector<uint8_t> bytes{0x00, 0x0a, 0xb1, 0xff};
+  EXPECT_EQ(hex_encode(bytes), "000ab1ff");
+  EXPECT_EQ(hex_encode({}), "");
+}
+
 }  // namespace
 }  // namespace berth
