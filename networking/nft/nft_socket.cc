@@ -180,21 +180,17 @@ Status NftSocket::receive_acks(const Batch& batch, uint32_t first_seq) {
 Result<uint32_t> NftSocket::generation() {
   const std::string what = "get nf_tables ruleset generation";
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  const uint32_t seq = seq_++;
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETGEN, NFPROTO_UNSPEC, 0, seq);
-  if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) return Error::from_errno(what);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETGEN, NFPROTO_UNSPEC, 0, seq_++);
   std::unique_ptr<nftnl_gen, GenDeleter> gen(nftnl_gen_alloc());
   auto on_gen = [](const nlmsghdr* msg, void* data) -> int {
     return nftnl_gen_nlmsg_parse(msg, static_cast<nftnl_gen*>(data)) < 0 ? MNL_CB_ERROR : MNL_CB_STOP;
   };
-  const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
-  if (n < 0) return Error::from_errno(what);
-  if (mnl_cb_run(buf.data(), n, seq, portid_, on_gen, gen.get()) < 0) return Error::from_errno(what);
+  BERTH_TRY(exchange(nlh, what, on_gen, gen.get()));
   if (!nftnl_gen_is_set(gen.get(), NFTNL_GEN_ID)) return Error(EPROTO, what + ": no generation in the answer");
   return nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
 }
 
-Status NftSocket::dump(const nlmsghdr* nlh, const std::string& what, mnl_cb_t on_message, void* data) {
+Status NftSocket::exchange(const nlmsghdr* nlh, const std::string& what, mnl_cb_t on_message, void* data) {
   const uint32_t seq = nlh->nlmsg_seq;
   if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) return Error::from_errno(what);
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 8);
@@ -224,7 +220,7 @@ Result<std::vector<RulePtr>> NftSocket::list_rules(std::string_view table, std::
     static_cast<std::vector<RulePtr>*>(data)->push_back(std::move(rule));
     return MNL_CB_OK;
   };
-  Status s = dump(nlh, what, on_rule, &rules);
+  Status s = exchange(nlh, what, on_rule, &rules);
   if (!s && s.error().code() == ENOENT) return std::vector<RulePtr>{};  // no such table or chain
   if (!s) return std::move(s).error();
   return rules;
@@ -241,7 +237,7 @@ Result<SetPtr> NftSocket::list_elements(std::string_view table, std::string_view
   auto on_elements = [](const nlmsghdr* msg, void* data) -> int {
     return nftnl_set_elems_nlmsg_parse(msg, static_cast<nftnl_set*>(data)) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
   };
-  Status s = dump(nlh, what, on_elements, elements.get());
+  Status s = exchange(nlh, what, on_elements, elements.get());
   if (!s && s.error().code() == ENOENT) return SetPtr(nftnl_set_alloc());  // no such table or set
   if (!s) return std::move(s).error();
   return elements;

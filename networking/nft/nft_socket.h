@@ -104,9 +104,10 @@ class NftSocket {
   explicit NftSocket(std::unique_ptr<mnl_socket, SocketCloser> socket);
   Status send(const Batch& batch, std::optional<uint32_t> generation);
   Status receive_acks(const Batch& batch, uint32_t first_seq);
-  // Sends the dump request `nlh` and passes each answer to `on_message`; a missing table,
-  // chain or set (ENOENT) is an empty dump.
-  Status dump(const nlmsghdr* nlh, const std::string& what, mnl_cb_t on_message, void* data);
+  // Sends the request `nlh` and passes each answer to `on_message` until one ends the
+  // exchange (the end of a dump, or a callback returning MNL_CB_STOP). Errors say `what`; a
+  // missing table, chain or set is ENOENT.
+  Status exchange(const nlmsghdr* nlh, const std::string& what, mnl_cb_t on_message, void* data);
 
   std::unique_ptr<mnl_socket, SocketCloser> socket_;
   uint32_t portid_ = 0;
