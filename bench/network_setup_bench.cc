@@ -46,6 +46,8 @@ struct Options {
   int scale = 250;
   int repeat = 5;
   std::string cni_bin = "/usr/lib/cni";
+  bool publish = std::getenv("BENCH_NO_PORTS") == nullptr;       // a published port per container
+  bool dual_stack = std::getenv("BENCH_DUAL_STACK") != nullptr;  // the scaling bridge has subnet6
 };
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
@@ -173,10 +175,10 @@ ScaleRun scale_once(const Options& o, networking::BridgeNetwork& bridge, network
   for (int i = 0; i < o.scale; ++i) {
     const std::string name = "berth-bench-s" + std::to_string(i);
     spaces.push_back(must(pins.create(name), "pin a container namespace"));
+    std::vector<nft::PortMapping> ports;
+    if (o.publish) ports.push_back(port(static_cast<uint16_t>(30000 + i), 80));
     const auto t0 = Clock::now();
     const double cpu0 = thread_cpu_ms();
-    std::vector<nft::PortMapping> ports;
-    if (std::getenv("BENCH_NO_PORTS") == nullptr) ports.push_back(port(static_cast<uint16_t>(30000 + i), 80));
     must(bridge.attach({name, &spaces.back(), "eth0", {}, ports}), "attach");
     run.ms.push_back(ms_since(t0));
     run.cpu_ms.push_back(thread_cpu_ms() - cpu0);
@@ -192,16 +194,15 @@ ScaleRun scale_once(const Options& o, networking::BridgeNetwork& bridge, network
 // The first and last k setups of each run: each run's ratio, and the target judged on their
 // median (the machine's state drifts between and within runs; one run is one sample).
 void scale(const Options& o, const std::string& dir, networking::NetnsStore& pins) {
-  networking::BridgeNetwork bridge = must(
-      networking::BridgeNetwork::open({.bridge = "berthbs",
-                                       .subnet = "10.254.0.0/16",
-                                       .subnet6 = std::getenv("BENCH_DUAL_STACK") != nullptr ? "fd00:be7:254::/64" : "",
-                                       .state_dir = dir + "/scale",
-                                       .nft_table = "berth-bench-s"}),
-      "open the scaling bridge");
-  std::printf("== %d containers on one %s bridge, %s; %d runs\n", o.scale,
-              std::getenv("BENCH_DUAL_STACK") != nullptr ? "dual-stack" : "IPv4",
-              std::getenv("BENCH_NO_PORTS") == nullptr ? "each with a published port" : "no published ports", o.repeat);
+  networking::BridgeNetwork bridge =
+      must(networking::BridgeNetwork::open({.bridge = "berthbs",
+                                            .subnet = "10.254.0.0/16",
+                                            .subnet6 = o.dual_stack ? "fd00:be7:254::/64" : "",
+                                            .state_dir = dir + "/scale",
+                                            .nft_table = "berth-bench-s"}),
+           "open the scaling bridge");
+  std::printf("== %d containers on one %s bridge, %s; %d runs\n", o.scale, o.dual_stack ? "dual-stack" : "IPv4",
+              o.publish ? "each with a published port" : "no published ports", o.repeat);
   std::vector<double> ratios;
   for (int r = 0; r < o.repeat; ++r) {
     const ScaleRun run = scale_once(o, bridge, pins);
@@ -210,9 +211,9 @@ void scale(const Options& o, const std::string& dir, networking::NetnsStore& pin
     ratios.push_back(last / first);
     std::printf("  run %d: setup median of the first %zu: %.2f ms, of the last %zu: %.2f ms: %+.0f%%;", r + 1, k, first,
                 k, last, 100 * (last / first - 1));
-    std::printf(" CPU time (this thread) %.2f -> %.2f ms: %+.0f%%\n", median_of(run.cpu_ms, 0, k),
-                median_of(run.cpu_ms, n - k, n),
-                100 * (median_of(run.cpu_ms, n - k, n) / median_of(run.cpu_ms, 0, k) - 1));
+    const double cpu_first = median_of(run.cpu_ms, 0, k), cpu_last = median_of(run.cpu_ms, n - k, n);
+    std::printf(" CPU time (this thread) %.2f -> %.2f ms: %+.0f%%\n", cpu_first, cpu_last,
+                100 * (cpu_last / cpu_first - 1));
     std::printf("         by 25 containers (ms):");
     for (size_t b = 0; b + 25 <= n; b += 25) std::printf(" %.2f", median_of(run.ms, b, b + 25));
     std::printf("\n");
