@@ -135,7 +135,7 @@ TEST(BridgeMode, ContainerIsAddressedRoutedPublishedAndDetachedCleanly) {
 
 TEST(BridgeMode, DualStackContainerIsReachableOverIpv6AndPublishedInBothFamilies) {
   skip_unless_root();
-  if (!path_exists("/proc/sys/net/ipv6")) GTEST_SKIP() << "IPv6 is disabled in this kernel (dual stack needs it)";
+  skip_unless_ipv6();
   on_private_host([](PrivateHost& h) {
     const BridgeConfig config{.bridge = berth_name("b"),
                               .subnet = "10.251.5.0/24",
@@ -253,7 +253,7 @@ bool any_link_local(const std::vector<std::string>& addresses) {
 
 TEST(BridgeMode, Ipv4OnlyContainerLinkHasNoIpv6AddressWhileDualStackKeepsItsLinkLocal) {
   skip_unless_root();
-  if (!path_exists("/proc/sys/net/ipv6")) GTEST_SKIP() << "IPv6 is disabled in this kernel";
+  skip_unless_ipv6();
   on_private_host([](PrivateHost& h) {
     auto v4 = BridgeNetwork::open({.bridge = berth_name("b"),
                                    .subnet = "10.251.7.0/24",
@@ -285,7 +285,7 @@ TEST(BridgeMode, Ipv4OnlyContainerLinkHasNoIpv6AddressWhileDualStackKeepsItsLink
 
 TEST(BridgeMode, HostEndOfTheVethHasNoIpv6OfItsOwnInEitherKindOfNetwork) {
   skip_unless_root();
-  if (!path_exists("/proc/sys/net/ipv6")) GTEST_SKIP() << "IPv6 is disabled in this kernel";
+  skip_unless_ipv6();
   on_private_host([](PrivateHost& h) {
     auto dual = BridgeNetwork::open({.bridge = berth_name("d"),
                                      .subnet = "10.251.10.0/24",

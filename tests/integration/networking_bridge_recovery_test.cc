@@ -132,7 +132,7 @@ nft::PortMapping published(nft::Protocol protocol, uint16_t port) {
 
 TEST(BridgeRecovery, AttachKilledAtAnyPointIsUndoneByRecoverAndCanBeRedone) {
   skip_unless_root();
-  if (!path_exists("/proc/sys/net/ipv6")) GTEST_SKIP() << "IPv6 is disabled in this kernel (dual stack needs it)";
+  skip_unless_ipv6();
   NetnsStateDir state;
   ASSERT_TRUE(state.ok());
   auto container = state.store().create("berth-crash");

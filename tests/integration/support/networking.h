@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/file.h"
 #include "common/result.h"
 #include "networking/addr/ip_address.h"
 #include "networking/netlink/rtnl_socket.h"
@@ -221,3 +222,10 @@ Result<networking::IpAddress> accept_peer(const TcpListener& listener,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace berth::integration
+
+// Skips the current test unless the kernel has IPv6 (it is absent with ipv6.disable=1).
+// NOLINTNEXTLINE(readability-identifier-naming): named like the function it reads as.
+#define skip_unless_ipv6()                                                                              \
+  do {                                                                                                  \
+    if (!::berth::path_exists("/proc/sys/net/ipv6")) GTEST_SKIP() << "IPv6 is disabled in this kernel"; \
+  } while (0)
